@@ -1,12 +1,15 @@
 import { defineConfig } from 'vitest/config';
+import NoSkipsReporter from './test/support/no-skips-reporter.js';
+
+const ci = process.env.CI === 'true';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
-    // Under CI a skipped or focused test is a failure: nothing may be quietly left out.
+    // `.only` fails the run instead of silently narrowing it.
     allowOnly: false,
-    reporters: process.env.CI === 'true' ? ['default'] : ['default'],
+    reporters: ci ? ['default', new NoSkipsReporter()] : ['default'],
   },
 });

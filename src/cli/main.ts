@@ -1,0 +1,48 @@
+/**
+ * `tessera` — the operator's command line. One entry per command group, in a table.
+ */
+import { readFileSync } from 'node:fs';
+import { runInspect } from './inspect.js';
+import { type CliIo, UsageError } from './io.js';
+
+type Command = (argv: readonly string[], io: CliIo) => number | Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
+  inspect: { run: runInspect, summary: 'verify recorded WebAuthn responses offline and describe them' },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['usage: tessera <command> [options]', '', 'commands:', ...rows].join('\n');
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(`${help()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`tessera: unknown command "${name}"\n${help()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+      // parseArgs reports unknown or malformed options as TypeError with an ERR_PARSE_ARGS_* code.
+      io.err(`tessera ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+export const processIo: CliIo = {
+  out: (line) => process.stdout.write(line.endsWith('\n') ? line : `${line}\n`),
+  err: (line) => process.stderr.write(line),
+  readStdin: () => readFileSync(0, 'utf8'),
+  now: () => new Date(),
+};

@@ -1,0 +1,127 @@
+/**
+ * Read-only access to the shared conformance corpus (real registration and authentication
+ * responses, trust anchors and per-case verification settings; see its README): the cases, the
+ * roots/index.json entry of each, and the PEM anchors, plus the Tessera expectations a case calls
+ * for. Found in test/corpus when the repository carries a copy, else in the shared folder beside
+ * the repository.
+ */
+import { Buffer } from 'node:buffer';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuthenticationExpectations, RegistrationExpectations } from '../../src/core/types.js';
+
+export interface CorpusCase {
+  readonly name: string;
+  readonly ceremony: 'registration' | 'authentication';
+  readonly rpId: string;
+  readonly origin: string | readonly string[];
+  readonly challenge: string;
+  /** PublicKeyCredential JSON exactly as the corpus has it. */
+  readonly response: unknown;
+  readonly credential?: { readonly id: string; readonly publicKey: string; readonly counter: number };
+  readonly requireUserVerification: boolean;
+  readonly expect: { readonly verified: boolean };
+}
+
+/** One roots/index.json entry (only the members the tests read). */
+export interface CorpusIndexEntry {
+  readonly fmt?: string | null;
+  readonly verificationDate?: string | null;
+  readonly trustAnchorsUsedBySourceOrHarness?: Readonly<Record<string, readonly string[]>> | null;
+  /** SimpleWebAuthn option names. */
+  readonly extraVerifierOptions?: {
+    readonly supportedAlgorithmIDs?: readonly number[];
+    readonly attestationSafetyNetEnforceCTSCheck?: boolean;
+    readonly requireUserPresence?: boolean;
+    readonly expectedTopOrigin?: string;
+  } | null;
+}
+
+export function findCorpus(): string {
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const candidates = [join(repo, 'test/corpus'), join(repo, '../shared/conformance'), '/work/shared/conformance'];
+  for (const dir of candidates) {
+    if (existsSync(join(dir, 'vectors')) && existsSync(join(dir, 'roots/index.json'))) return dir;
+  }
+  throw new Error(`conformance corpus not found (looked in ${candidates.join(', ')})`);
+}
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+export interface Corpus {
+  readonly dir: string;
+  readonly cases: readonly CorpusCase[];
+  readonly index: Readonly<Record<string, CorpusIndexEntry>>;
+  /** PEM text of a file in roots/. */
+  pem(file: string): string;
+}
+
+let cached: Corpus | undefined;
+
+export function loadCorpus(): Corpus {
+  if (cached !== undefined) return cached;
+  const dir = findCorpus();
+  const cases = readdirSync(join(dir, 'vectors'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .flatMap((f) => readJson(join(dir, 'vectors', f)) as CorpusCase[]);
+  const index = readJson(join(dir, 'roots/index.json')) as Readonly<Record<string, CorpusIndexEntry>>;
+  cached = { dir, cases, index, pem: (file) => readFileSync(join(dir, 'roots', file), 'utf8') };
+  return cached;
+}
+
+/** SimpleWebAuthn's default supportedAlgorithmIDs, used when a case names no other list. */
+export const DEFAULT_OFFERED_ALGORITHMS: readonly number[] = [-8, -7, -257];
+
+/** The case's verification clock: its verification date, else the real time. */
+export function corpusDate(corpus: Corpus, c: CorpusCase): Date {
+  const date = corpus.index[c.name]?.verificationDate;
+  return date ? new Date(date) : new Date();
+}
+
+/** Trust anchors (PEM text) per attestation format, as the source or the corpus harness set them. */
+export function corpusAnchors(corpus: Corpus, c: CorpusCase): Record<string, string[]> {
+  const configured = corpus.index[c.name]?.trustAnchorsUsedBySourceOrHarness ?? {};
+  return Object.fromEntries(Object.entries(configured).map(([fmt, files]) => [fmt, files.map(corpus.pem)]));
+}
+
+export const corpusOrigins = (c: CorpusCase): string[] => (typeof c.origin === 'string' ? [c.origin] : [...c.origin]);
+
+/** Tessera expectations for a registration case, mapped from the corpus' settings. */
+export function registrationExpectations(corpus: Corpus, c: CorpusCase): RegistrationExpectations {
+  const extra = corpus.index[c.name]?.extraVerifierOptions ?? {};
+  return {
+    challenge: c.challenge,
+    origins: corpusOrigins(c),
+    rpId: c.rpId,
+    requireUserVerification: c.requireUserVerification,
+    now: corpusDate(corpus, c),
+    allowedAlgorithms: extra.supportedAlgorithmIDs ?? DEFAULT_OFFERED_ALGORITHMS,
+    trustAnchors: corpusAnchors(corpus, c),
+    ...(extra.requireUserPresence === undefined ? {} : { requireUserPresence: extra.requireUserPresence }),
+    ...(extra.attestationSafetyNetEnforceCTSCheck === undefined
+      ? {}
+      : { attestationPolicy: { safetyNetRequireCtsProfileMatch: extra.attestationSafetyNetEnforceCTSCheck } }),
+  };
+}
+
+/** Tessera expectations for an authentication case (the stored credential comes with the case). */
+export function authenticationExpectations(corpus: Corpus, c: CorpusCase): AuthenticationExpectations {
+  const extra = corpus.index[c.name]?.extraVerifierOptions ?? {};
+  const credential = c.credential;
+  if (credential === undefined) throw new Error(`${c.name}: authentication case without a credential`);
+  return {
+    challenge: c.challenge,
+    origins: corpusOrigins(c),
+    rpId: c.rpId,
+    requireUserVerification: c.requireUserVerification,
+    now: corpusDate(corpus, c),
+    credential: {
+      id: Buffer.from(credential.id, 'base64url'),
+      publicKey: Buffer.from(credential.publicKey, 'base64url'),
+      counter: credential.counter,
+    },
+    ...(extra.expectedTopOrigin === undefined ? {} : { topOrigins: [extra.expectedTopOrigin] }),
+  };
+}
