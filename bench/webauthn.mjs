@@ -140,7 +140,14 @@ function makeCredential(alg) {
         [-2, Buffer.from(jwk.e, 'base64url')],
       ]),
     );
-    return { alg, coseAlg: -257, id, publicKey, cose, sign: (data) => crypto.sign('sha256', data, privateKey) };
+    return {
+      alg,
+      coseAlg: -257,
+      id,
+      publicKey,
+      cose,
+      sign: (data) => crypto.sign('sha256', data, privateKey),
+    };
   }
   if (alg === 'EdDSA') {
     const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');

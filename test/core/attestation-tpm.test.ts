@@ -437,6 +437,14 @@ describe('tpm: mutations of a real statement', () => {
     expectRejected(() => run(rsa, { pubArea: m }), 'attestation_invalid', /exponent/);
   });
 
+  it('pubArea keyBits that disagree with the modulus length are rejected', () => {
+    const pa = parseTpmtPublic(pubArea);
+    const at = offsetIn(pubArea, pa.unique.type === 'rsa' ? pa.unique.n : pubArea) - 2 - 4 - 2; // keyBits
+    const m = Buffer.from(pubArea);
+    m.writeUInt16BE(1024, at);
+    expectRejected(() => run(rsa, { pubArea: m }), 'attestation_invalid', /keyBits is 1024/);
+  });
+
   it('a pubArea of another credential (the ECC case) is rejected for the RSA credential', () => {
     expectRejected(
       () => run(rsa, { pubArea: bytesOf(ecc.attStmt, 'pubArea') }),
@@ -747,6 +755,25 @@ describe('tpm: synthetic statements, each re-signed', () => {
         }),
       'attestation_invalid',
       /pubArea\.unique/,
+    );
+  });
+
+  it('an ECC coordinate longer than the curve (zero-padded) is rejected although it is numerically equal', () => {
+    expectRejected(
+      () =>
+        verifyFixture({
+          pubArea: (p) => {
+            const x = p.subarray(p.length - 66, p.length - 34);
+            const y = p.subarray(p.length - 32);
+            return Buffer.concat([
+              p.subarray(0, p.length - 68),
+              tpm2b(Buffer.concat([Buffer.from([0]), x])),
+              tpm2b(y),
+            ]);
+          },
+        }),
+      'attestation_invalid',
+      /longer than the curve/,
     );
   });
 

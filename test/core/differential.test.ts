@@ -14,10 +14,10 @@
 import { Buffer } from 'node:buffer';
 import {
   SettingsService,
-  verifyAuthenticationResponse as swaVerifyAuthentication,
-  verifyRegistrationResponse as swaVerifyRegistration,
   type AuthenticationResponseJSON as SwaAuthenticationResponseJSON,
   type RegistrationResponseJSON as SwaRegistrationResponseJSON,
+  verifyAuthenticationResponse as swaVerifyAuthentication,
+  verifyRegistrationResponse as swaVerifyRegistration,
 } from '@simplewebauthn/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CoreErrorCode, WebAuthnError } from '../../src/core/errors.js';
@@ -112,7 +112,14 @@ afterAll(() => {
   globalThis.fetch = realFetch;
 });
 
-const ATTESTATION_FORMATS = ['packed', 'tpm', 'android-key', 'android-safetynet', 'apple', 'fido-u2f'] as const;
+const ATTESTATION_FORMATS = [
+  'packed',
+  'tpm',
+  'android-key',
+  'android-safetynet',
+  'apple',
+  'fido-u2f',
+] as const;
 
 /** Give SimpleWebAuthn exactly these anchors per format (none for a format not named). */
 function setSwaAnchors(anchors: Readonly<Record<string, readonly string[]>>): void {
@@ -163,8 +170,17 @@ const OTHER_ID = base64url(Buffer.alloc(32, 0x5a));
 /** Every scenario: the valid baseline, then each corruption the soft authenticator supports. */
 const SCENARIOS: readonly Scenario[] = [
   { name: 'valid', ceremonies: BOTH },
-  { name: 'valid, UV not required and not done', ceremonies: BOTH, uv: false, requireUserVerification: false },
-  { name: 'valid, backup eligible and backed up', ceremonies: BOTH, credential: { backupEligible: true, backupState: true } },
+  {
+    name: 'valid, UV not required and not done',
+    ceremonies: BOTH,
+    uv: false,
+    requireUserVerification: false,
+  },
+  {
+    name: 'valid, backup eligible and backed up',
+    ceremonies: BOTH,
+    credential: { backupEligible: true, backupState: true },
+  },
   // --- authenticator data: flags
   { name: 'flags: UP cleared', ceremonies: BOTH, corrupt: { flags: { up: false } } },
   { name: 'flags: UV cleared (UV required)', ceremonies: BOTH, corrupt: { flags: { uv: false } } },
@@ -173,67 +189,203 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'flags: AT toggled', ceremonies: BOTH, corrupt: { flags: { at: true } } },
   { name: 'flags: AT cleared', ceremonies: REG, corrupt: { flags: { at: false } } },
   { name: 'flags: ED set without data', ceremonies: BOTH, corrupt: { flags: { ed: true } } },
-  { name: 'flags: reserved bits untouched, UV off but not required', ceremonies: BOTH, corrupt: { flags: { uv: false } }, requireUserVerification: false },
+  {
+    name: 'flags: reserved bits untouched, UV off but not required',
+    ceremonies: BOTH,
+    corrupt: { flags: { uv: false } },
+    requireUserVerification: false,
+  },
   // --- authenticator data: contents
   { name: 'rpIdHash of another RP ID', ceremonies: BOTH, corrupt: { rpId: 'evil.example' } },
-  { name: 'counter regression (stored 5, sent 5)', ceremonies: AUTH, credential: { counter: 5 }, corrupt: { counter: 5 } },
-  { name: 'counter regression (stored 5, sent 0)', ceremonies: AUTH, credential: { counter: 5 }, corrupt: { counter: 0 } },
-  { name: 'counter regression, RP rejects regressions', ceremonies: AUTH, credential: { counter: 5 }, corrupt: { counter: 5 }, tesseraRejectRegression: true },
+  {
+    name: 'counter regression (stored 5, sent 5)',
+    ceremonies: AUTH,
+    credential: { counter: 5 },
+    corrupt: { counter: 5 },
+  },
+  {
+    name: 'counter regression (stored 5, sent 0)',
+    ceremonies: AUTH,
+    credential: { counter: 5 },
+    corrupt: { counter: 0 },
+  },
+  {
+    name: 'counter regression, RP rejects regressions',
+    ceremonies: AUTH,
+    credential: { counter: 5 },
+    corrupt: { counter: 5 },
+    tesseraRejectRegression: true,
+  },
   { name: 'counter zero, stored zero', ceremonies: AUTH, corrupt: { counter: 0 } },
   { name: 'counter 2^32-1', ceremonies: BOTH, corrupt: { counter: 0xffffffff } },
   { name: 'attested credential data left out', ceremonies: REG, corrupt: { omitAttestedData: true } },
-  { name: 'attested credential data in an assertion', ceremonies: AUTH, corrupt: { includeAttestedData: true } },
-  { name: 'authenticator extensions (credProtect)', ceremonies: BOTH, corrupt: { extensions: credProtectExtension() } },
+  {
+    name: 'attested credential data in an assertion',
+    ceremonies: AUTH,
+    corrupt: { includeAttestedData: true },
+  },
+  {
+    name: 'authenticator extensions (credProtect)',
+    ceremonies: BOTH,
+    corrupt: { extensions: credProtectExtension() },
+  },
   { name: 'ED set, no extension data', ceremonies: BOTH, corrupt: { edWithoutData: true } },
-  { name: 'trailing bytes after authenticator data', ceremonies: BOTH, corrupt: { trailingAuthData: Buffer.from([0x00]) } },
-  { name: 'COSE alg changed to RS256 on another key type', ceremonies: REG, algs: [-7, -8], corrupt: { coseAlg: -257 } },
+  {
+    name: 'trailing bytes after authenticator data',
+    ceremonies: BOTH,
+    corrupt: { trailingAuthData: Buffer.from([0x00]) },
+  },
+  {
+    name: 'COSE alg changed to RS256 on another key type',
+    ceremonies: REG,
+    algs: [-7, -8],
+    corrupt: { coseAlg: -257 },
+  },
   { name: 'COSE alg changed to ES512 (not offered)', ceremonies: REG, corrupt: { coseAlg: -36 } },
   { name: 'credential ID of 1024 bytes', ceremonies: REG, credential: { idLength: 1024 } },
   { name: 'credential ID of 1023 bytes', ceremonies: BOTH, credential: { idLength: 1023 } },
   // --- client data
   { name: 'clientData type of the other ceremony', ceremonies: BOTH, corrupt: { type: 'webauthn.other' } },
-  { name: 'clientData challenge differs', ceremonies: BOTH, corrupt: { challenge: base64url(Buffer.alloc(32, 0x77)) } },
+  {
+    name: 'clientData challenge differs',
+    ceremonies: BOTH,
+    corrupt: { challenge: base64url(Buffer.alloc(32, 0x77)) },
+  },
   { name: 'clientData origin differs', ceremonies: BOTH, corrupt: { origin: 'https://evil.example' } },
-  { name: 'clientData origin differs only in case', ceremonies: BOTH, corrupt: { origin: 'https://Example.com' } },
+  {
+    name: 'clientData origin differs only in case',
+    ceremonies: BOTH,
+    corrupt: { origin: 'https://Example.com' },
+  },
   { name: 'clientData crossOrigin true, no topOrigin', ceremonies: BOTH, corrupt: { crossOrigin: true } },
   { name: 'clientData crossOrigin is a string', ceremonies: BOTH, corrupt: { crossOrigin: 'true' } },
   { name: 'clientData crossOrigin left out', ceremonies: BOTH, corrupt: { omitCrossOrigin: true } },
   { name: 'clientData topOrigin without crossOrigin', ceremonies: BOTH, corrupt: { topOrigin: TOP_ORIGIN } },
-  { name: 'clientData crossOrigin + expected topOrigin', ceremonies: AUTH, corrupt: { crossOrigin: true, topOrigin: TOP_ORIGIN }, topOrigin: TOP_ORIGIN },
-  { name: 'clientData crossOrigin + unexpected topOrigin', ceremonies: AUTH, corrupt: { crossOrigin: true, topOrigin: 'https://evil.example' }, topOrigin: TOP_ORIGIN },
-  { name: 'clientData extra members', ceremonies: BOTH, corrupt: { clientDataExtra: { other_keys_can_be_added_here: 'do not compare clientDataJSON against a template' } } },
-  { name: 'clientData tokenBinding present', ceremonies: BOTH, corrupt: { clientDataExtra: { tokenBinding: { status: 'present', id: 'AAAA' } } } },
-  { name: 'clientData tokenBinding "not-supported"', ceremonies: BOTH, corrupt: { clientDataExtra: { tokenBinding: { status: 'not-supported' } } } },
-  { name: 'clientData duplicate challenge, same value', ceremonies: BOTH, corrupt: { duplicate: { key: 'challenge', value: '@challenge' } } },
-  { name: 'clientData duplicate challenge, first wrong', ceremonies: BOTH, corrupt: { challenge: 'd3Jvbmc', duplicate: { key: 'challenge', value: '@challenge' } } },
-  { name: 'clientData duplicate origin, last wrong', ceremonies: BOTH, corrupt: { duplicate: { key: 'origin', value: 'https://evil.example' } } },
+  {
+    name: 'clientData crossOrigin + expected topOrigin',
+    ceremonies: AUTH,
+    corrupt: { crossOrigin: true, topOrigin: TOP_ORIGIN },
+    topOrigin: TOP_ORIGIN,
+  },
+  {
+    name: 'clientData crossOrigin + unexpected topOrigin',
+    ceremonies: AUTH,
+    corrupt: { crossOrigin: true, topOrigin: 'https://evil.example' },
+    topOrigin: TOP_ORIGIN,
+  },
+  {
+    name: 'clientData extra members',
+    ceremonies: BOTH,
+    corrupt: {
+      clientDataExtra: { other_keys_can_be_added_here: 'do not compare clientDataJSON against a template' },
+    },
+  },
+  {
+    name: 'clientData tokenBinding present',
+    ceremonies: BOTH,
+    corrupt: { clientDataExtra: { tokenBinding: { status: 'present', id: 'AAAA' } } },
+  },
+  {
+    name: 'clientData tokenBinding "not-supported"',
+    ceremonies: BOTH,
+    corrupt: { clientDataExtra: { tokenBinding: { status: 'not-supported' } } },
+  },
+  {
+    name: 'clientData duplicate challenge, same value',
+    ceremonies: BOTH,
+    corrupt: { duplicate: { key: 'challenge', value: '@challenge' } },
+  },
+  {
+    name: 'clientData duplicate challenge, first wrong',
+    ceremonies: BOTH,
+    corrupt: { challenge: 'd3Jvbmc', duplicate: { key: 'challenge', value: '@challenge' } },
+  },
+  {
+    name: 'clientData duplicate origin, last wrong',
+    ceremonies: BOTH,
+    corrupt: { duplicate: { key: 'origin', value: 'https://evil.example' } },
+  },
   { name: 'clientData with a UTF-8 BOM', ceremonies: BOTH, corrupt: { bom: true } },
   { name: 'clientData not JSON', ceremonies: BOTH, corrupt: { clientDataJSON: Buffer.from('not json') } },
   { name: 'clientData a JSON array', ceremonies: BOTH, corrupt: { clientDataJSON: Buffer.from('[]') } },
   // --- signatures and envelopes
-  { name: 'signature: one bit flipped', ceremonies: BOTH, fmts: ['packed'], corrupt: { signature: 'flip-bit' } },
-  { name: 'signature: ES256 as raw r||s', ceremonies: BOTH, fmts: ['packed'], algs: [-7], corrupt: { signature: 'raw' } },
-  { name: 'after signing: UV flag toggled', ceremonies: BOTH, corrupt: { mutateAfterSigning: 'flags' }, requireUserVerification: false },
+  {
+    name: 'signature: one bit flipped',
+    ceremonies: BOTH,
+    fmts: ['packed'],
+    corrupt: { signature: 'flip-bit' },
+  },
+  {
+    name: 'signature: ES256 as raw r||s',
+    ceremonies: BOTH,
+    fmts: ['packed'],
+    algs: [-7],
+    corrupt: { signature: 'raw' },
+  },
+  {
+    name: 'after signing: UV flag toggled',
+    ceremonies: BOTH,
+    corrupt: { mutateAfterSigning: 'flags' },
+    requireUserVerification: false,
+  },
   { name: 'after signing: counter changed', ceremonies: BOTH, corrupt: { mutateAfterSigning: 'counter' } },
   { name: 'after signing: rpIdHash changed', ceremonies: BOTH, corrupt: { mutateAfterSigning: 'rpIdHash' } },
-  { name: 'after signing: clientDataJSON changed', ceremonies: AUTH, corrupt: { mutateAfterSigning: 'clientData' } },
-  { name: 'trailing bytes after the attestation object', ceremonies: REG, corrupt: { trailingAttestationObject: Buffer.from([0x00]) } },
-  { name: 'packed attStmt alg differs from the key', ceremonies: REG, fmts: ['packed'], corrupt: { attStmtAlg: -36 } },
+  {
+    name: 'after signing: clientDataJSON changed',
+    ceremonies: AUTH,
+    corrupt: { mutateAfterSigning: 'clientData' },
+  },
+  {
+    name: 'trailing bytes after the attestation object',
+    ceremonies: REG,
+    corrupt: { trailingAttestationObject: Buffer.from([0x00]) },
+  },
+  {
+    name: 'packed attStmt alg differs from the key',
+    ceremonies: REG,
+    fmts: ['packed'],
+    corrupt: { attStmtAlg: -36 },
+  },
   { name: 'fmt "Packed" (case differs)', ceremonies: REG, fmts: ['packed'], corrupt: { fmt: 'Packed' } },
   { name: 'fmt "none" with a packed statement', ceremonies: REG, fmts: ['packed'], corrupt: { fmt: 'none' } },
   { name: 'fmt unknown', ceremonies: REG, fmts: ['none'], corrupt: { fmt: 'x-unknown' } },
   { name: 'id differs from rawId', ceremonies: BOTH, corrupt: { id: OTHER_ID } },
-  { name: 'id and rawId name another credential', ceremonies: BOTH, corrupt: { id: OTHER_ID, rawId: OTHER_ID } },
+  {
+    name: 'id and rawId name another credential',
+    ceremonies: BOTH,
+    corrupt: { id: OTHER_ID, rawId: OTHER_ID },
+  },
   { name: 'id and rawId padded base64', ceremonies: BOTH, corrupt: { id: '@id=', rawId: '@id=' } },
   { name: 'credential type not public-key', ceremonies: BOTH, corrupt: { credentialType: 'password' } },
   { name: 'userHandle left out', ceremonies: AUTH, corrupt: { userHandle: null } },
-  { name: 'userHandle of another account (RP checks it)', ceremonies: AUTH, corrupt: { userHandle: Buffer.alloc(16, 0x01) }, tesseraUserHandle: 'own' },
+  {
+    name: 'userHandle of another account (RP checks it)',
+    ceremonies: AUTH,
+    corrupt: { userHandle: Buffer.alloc(16, 0x01) },
+    tesseraUserHandle: 'own',
+  },
   { name: 'userHandle of 65 bytes', ceremonies: AUTH, corrupt: { userHandle: Buffer.alloc(65, 0x01) } },
-  { name: 'clientExtensionResults credProps', ceremonies: BOTH, corrupt: { clientExtensionResults: { credProps: { rk: false } } } },
-  { name: 'clientExtensionResults over 4 KiB', ceremonies: BOTH, corrupt: { clientExtensionResults: { big: 'x'.repeat(5000) } } },
-  { name: 'authenticatorAttachment unknown value', ceremonies: BOTH, corrupt: { authenticatorAttachment: 'bluetooth-ish' } },
+  {
+    name: 'clientExtensionResults credProps',
+    ceremonies: BOTH,
+    corrupt: { clientExtensionResults: { credProps: { rk: false } } },
+  },
+  {
+    name: 'clientExtensionResults over 4 KiB',
+    ceremonies: BOTH,
+    corrupt: { clientExtensionResults: { big: 'x'.repeat(5000) } },
+  },
+  {
+    name: 'authenticatorAttachment unknown value',
+    ceremonies: BOTH,
+    corrupt: { authenticatorAttachment: 'bluetooth-ish' },
+  },
   { name: 'authenticatorAttachment null', ceremonies: BOTH, corrupt: { authenticatorAttachment: null } },
-  { name: 'transports with unknown strings', ceremonies: REG, corrupt: { transports: ['usb', 'future-transport'] } },
+  {
+    name: 'transports with unknown strings',
+    ceremonies: REG,
+    corrupt: { transports: ['usb', 'future-transport'] },
+  },
   { name: 'transports with a non-string', ceremonies: REG, corrupt: { transports: ['usb', 5] } },
 ];
 
@@ -364,7 +516,7 @@ const KNOWN_GENERATED: Readonly<Record<string, KnownDifference & { readonly only
   'userHandle of another account (RP checks it)': {
     tessera: 'user_handle_mismatch',
     simplewebauthn: true,
-    why: 'Tessera was told the account\'s user handle (§7.2 step 6); SimpleWebAuthn has no such option and leaves the check to the caller.',
+    why: "Tessera was told the account's user handle (§7.2 step 6); SimpleWebAuthn has no such option and leaves the check to the caller.",
   },
   'userHandle of 65 bytes': {
     tessera: 'user_handle_mismatch',
@@ -536,7 +688,12 @@ describe('differential: generated responses (soft authenticator)', () => {
         expect(swa, `${c.label}: SimpleWebAuthn`).toEqual({ ok: true });
       }
       const known = KNOWN_GENERATED[c.scenario.name];
-      checkAgreement(c.label, tessera, swa, known && (known.only === undefined || c.label.includes(known.only)) ? known : undefined);
+      checkAgreement(
+        c.label,
+        tessera,
+        swa,
+        known && (known.only === undefined || c.label.includes(known.only)) ? known : undefined,
+      );
     });
   }
 });
@@ -591,7 +748,7 @@ const CORPUS_DIFFERENCES: Readonly<Record<string, KnownDifference>> = {
   'w3c-reg-android-key-es256': {
     tessera: true,
     simplewebauthn: false,
-    why: 'x5c holds only the leaf, issued by the configured anchor. SimpleWebAuthn\'s android-key path assumes x5c ends with the root and fails path validation; WebAuthn §8.4 only requires a valid path to an anchor.',
+    why: "x5c holds only the leaf, issued by the configured anchor. SimpleWebAuthn's android-key path assumes x5c ends with the root and fails path validation; WebAuthn §8.4 only requires a valid path to an anchor.",
   },
   'w3c-reg-fido-u2f-es256': {
     tessera: true,
@@ -680,7 +837,9 @@ async function runCorpusCase(c: CorpusCase): Promise<{ tessera: Verdict; swa: Ve
           expectedRPID: c.rpId,
           requireUserVerification: c.requireUserVerification,
           supportedAlgorithmIDs: [...(extra.supportedAlgorithmIDs ?? DEFAULT_OFFERED_ALGORITHMS)],
-          ...(extra.requireUserPresence === undefined ? {} : { requireUserPresence: extra.requireUserPresence }),
+          ...(extra.requireUserPresence === undefined
+            ? {}
+            : { requireUserPresence: extra.requireUserPresence }),
           ...(extra.attestationSafetyNetEnforceCTSCheck === undefined
             ? {}
             : { attestationSafetyNetEnforceCTSCheck: extra.attestationSafetyNetEnforceCTSCheck }),

@@ -16,9 +16,9 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  CORE_ERRORS,
   type CborKey,
   type CborValue,
+  CORE_ERRORS,
   type CoreErrorCode,
   decodeCbor,
   decodeCredentialPublicKey,
@@ -120,7 +120,11 @@ function makeFixture(alg: SoftAlgorithm): Fixture {
   };
   const evidence = verifyRegistrationResponse(registration, registrationExpected);
   const stored = { id: evidence.credentialId, publicKey: evidence.publicKey, counter: evidence.counter };
-  const assertion = authenticator.authenticate(credential, { rpId: RP_ID, origin: ORIGIN, challenge: AUTH_CHALLENGE });
+  const assertion = authenticator.authenticate(credential, {
+    rpId: RP_ID,
+    origin: ORIGIN,
+    challenge: AUTH_CHALLENGE,
+  });
   const assertionExpected: AuthenticationExpectations = {
     challenge: AUTH_CHALLENGE,
     origins: [ORIGIN],
@@ -204,7 +208,11 @@ type Mutation =
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('xor' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
 );
@@ -230,7 +238,28 @@ const mutationsArb = fc.array(mutationArb, { minLength: 1, maxLength: 4 });
 
 const cborLeafArb: fc.Arbitrary<CborValue> = fc.oneof(
   fc.integer({ min: -70000, max: 70000 }),
-  fc.constantFrom(-7, -8, -35, -36, -37, -38, -39, -48, -49, -50, -53, -257, -258, -259, -65535, 1, 2, 3, 6, 7),
+  fc.constantFrom(
+    -7,
+    -8,
+    -35,
+    -36,
+    -37,
+    -38,
+    -39,
+    -48,
+    -49,
+    -50,
+    -53,
+    -257,
+    -258,
+    -259,
+    -65535,
+    1,
+    2,
+    3,
+    6,
+    7,
+  ),
   fc.uint8Array({ maxLength: 80 }),
   fc.constantFrom(32, 48, 66, 57, 256, 1312).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
   fc.string({ maxLength: 12 }),
@@ -250,7 +279,26 @@ const { cborValue: cborValueArb } = fc.letrec<{ cborValue: CborValue; cborMap: C
   cborMap: fc
     .array(
       fc.tuple(
-        fc.oneof(fc.constantFrom<CborKey>(1, 3, -1, -2, -3, -4, -5, -6, 'fmt', 'attStmt', 'authData', 'alg', 'sig', 'x5c'), fc.integer(), fc.string({ maxLength: 6 })),
+        fc.oneof(
+          fc.constantFrom<CborKey>(
+            1,
+            3,
+            -1,
+            -2,
+            -3,
+            -4,
+            -5,
+            -6,
+            'fmt',
+            'attStmt',
+            'authData',
+            'alg',
+            'sig',
+            'x5c',
+          ),
+          fc.integer(),
+          fc.string({ maxLength: 6 }),
+        ),
         tie('cborValue'),
       ),
       { maxLength: 6 },
@@ -263,7 +311,27 @@ const coseKeyArb: fc.Arbitrary<Uint8Array> = fc
   .record(
     {
       kty: fc.oneof(fc.constantFrom<CborValue>(1, 2, 3, 4, 7, 'EC2', -1), cborLeafArb),
-      alg: fc.oneof(fc.constantFrom<CborValue>(-7, -8, -35, -36, -37, -38, -39, -48, -49, -50, -53, -257, -258, -259, -65535, 'ES256'), cborLeafArb),
+      alg: fc.oneof(
+        fc.constantFrom<CborValue>(
+          -7,
+          -8,
+          -35,
+          -36,
+          -37,
+          -38,
+          -39,
+          -48,
+          -49,
+          -50,
+          -53,
+          -257,
+          -258,
+          -259,
+          -65535,
+          'ES256',
+        ),
+        cborLeafArb,
+      ),
       p1: fc.oneof(fc.constantFrom<CborValue>(1, 2, 3, 6, 7), cborLeafArb),
       p2: cborLeafArb,
       p3: fc.oneof(cborLeafArb, fc.boolean()),
@@ -282,7 +350,6 @@ const coseKeyArb: fc.Arbitrary<Uint8Array> = fc
     if (r.p4 !== undefined) m.set(-4, r.p4);
     return encodeCbor(m);
   });
-
 
 // ---------------------------------------------------------------------------------------------
 // Real responses from the shared corpus: every attestation format and algorithm it has
@@ -305,7 +372,11 @@ function attStmtSlots(attStmt: ReadonlyMap<CborKey, CborValue>): AttStmtSlot[] {
   const slots: AttStmtSlot[] = [];
   for (const [key, value] of attStmt) {
     if (isBytes(value)) slots.push([key]);
-    else if (Array.isArray(value)) value.forEach((item, i) => isBytes(item) && slots.push([key, i]));
+    else if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        if (isBytes(item)) slots.push([key, i]);
+      });
+    }
   }
   return slots;
 }
@@ -313,8 +384,12 @@ function attStmtSlots(attStmt: ReadonlyMap<CborKey, CborValue>): AttStmtSlot[] {
 const CORPUS_REGISTRATIONS: readonly CorpusRegistration[] = CORPUS.cases.flatMap((c) => {
   if (c.ceremony !== 'registration') return [];
   const json = toJson(c.response);
-  const response = typeof json === 'object' && json !== null && !Array.isArray(json) ? json.response : undefined;
-  const attObj = typeof response === 'object' && response !== null && !Array.isArray(response) ? response.attestationObject : undefined;
+  const response =
+    typeof json === 'object' && json !== null && !Array.isArray(json) ? json.response : undefined;
+  const attObj =
+    typeof response === 'object' && response !== null && !Array.isArray(response)
+      ? response.attestationObject
+      : undefined;
   if (typeof attObj !== 'string' || attObj.length === 0) return [];
   const attestation = decodeCbor(Buffer.from(attObj, 'base64url'));
   if (!isCborMap(attestation)) return [];
@@ -324,12 +399,18 @@ const CORPUS_REGISTRATIONS: readonly CorpusRegistration[] = CORPUS.cases.flatMap
 });
 
 const CORPUS_ASSERTIONS = CORPUS.cases.flatMap((c) =>
-  c.ceremony === 'authentication' ? [{ c, json: toJson(c.response), expected: authenticationExpectations(CORPUS, c) }] : [],
+  c.ceremony === 'authentication'
+    ? [{ c, json: toJson(c.response), expected: authenticationExpectations(CORPUS, c) }]
+    : [],
 );
 
 function corpusMember(json: Json, member: string): Buffer {
-  const response = typeof json === 'object' && json !== null && !Array.isArray(json) ? json.response : undefined;
-  const value = typeof response === 'object' && response !== null && !Array.isArray(response) ? response[member] : undefined;
+  const response =
+    typeof json === 'object' && json !== null && !Array.isArray(json) ? json.response : undefined;
+  const value =
+    typeof response === 'object' && response !== null && !Array.isArray(response)
+      ? response[member]
+      : undefined;
   return Buffer.from(typeof value === 'string' ? value : '', 'base64url');
 }
 
@@ -391,7 +472,11 @@ describe('hostile bytes reach only WebAuthnError', () => {
 
   it('parseAuthenticatorData: arbitrary bytes and mutated real authenticator data', () => {
     const withHead = fc
-      .tuple(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 200 }))
+      .tuple(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.uint8Array({ maxLength: 200 }),
+      )
       .map(([hash, flags, rest]) => Buffer.concat([hash, Buffer.from([flags, 0, 0, 0, 1]), rest]));
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), withHead), (bytes) => {
@@ -409,9 +494,12 @@ describe('hostile bytes reach only WebAuthnError', () => {
 
   it('decodeCredentialPublicKey: arbitrary bytes, COSE-shaped maps and mutated real keys', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), coseKeyArb, cborValueArb.map(encodeCbor)), (bytes) => {
-        outcome(() => decodeCredentialPublicKey(bytes));
-      }),
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 200 }), coseKeyArb, cborValueArb.map(encodeCbor)),
+        (bytes) => {
+          outcome(() => decodeCredentialPublicKey(bytes));
+        },
+      ),
       runs(500),
     );
     fc.assert(
@@ -426,8 +514,16 @@ describe('hostile bytes reach only WebAuthnError', () => {
     fc.assert(
       fc.property(fixtureArb, fc.boolean(), mutationsArb, (f, attObj, mutations) => {
         const response = attObj
-          ? withResponseMember(f.registration, 'attestationObject', base64url(mutate(f.attestationObject, mutations)))
-          : withResponseMember(f.registration, 'clientDataJSON', base64url(mutate(f.regClientData, mutations)));
+          ? withResponseMember(
+              f.registration,
+              'attestationObject',
+              base64url(mutate(f.attestationObject, mutations)),
+            )
+          : withResponseMember(
+              f.registration,
+              'clientDataJSON',
+              base64url(mutate(f.regClientData, mutations)),
+            );
         outcome(() => verifyRegistrationResponse(response, f.registrationExpected));
       }),
       RUNS,
@@ -436,19 +532,28 @@ describe('hostile bytes reach only WebAuthnError', () => {
 
   it('verifyRegistrationResponse: attestation objects rebuilt from structured CBOR', () => {
     fc.assert(
-      fc.property(fixtureArb, cborValueArb, fc.constantFrom('fmt', 'attStmt', 'authData', 'whole'), (f, value, where) => {
-        let attestationObject: Uint8Array;
-        if (where === 'whole') attestationObject = encodeCbor(value);
-        else {
-          const decoded = decodeCbor(f.attestationObject);
-          if (!isCborMap(decoded)) throw new Error('fixture attestation object is not a map');
-          const changed = new Map(decoded);
-          changed.set(where, value);
-          attestationObject = encodeCbor(changed);
-        }
-        const response = withResponseMember(f.registration, 'attestationObject', base64url(attestationObject));
-        outcome(() => verifyRegistrationResponse(response, f.registrationExpected));
-      }),
+      fc.property(
+        fixtureArb,
+        cborValueArb,
+        fc.constantFrom('fmt', 'attStmt', 'authData', 'whole'),
+        (f, value, where) => {
+          let attestationObject: Uint8Array;
+          if (where === 'whole') attestationObject = encodeCbor(value);
+          else {
+            const decoded = decodeCbor(f.attestationObject);
+            if (!isCborMap(decoded)) throw new Error('fixture attestation object is not a map');
+            const changed = new Map(decoded);
+            changed.set(where, value);
+            attestationObject = encodeCbor(changed);
+          }
+          const response = withResponseMember(
+            f.registration,
+            'attestationObject',
+            base64url(attestationObject),
+          );
+          outcome(() => verifyRegistrationResponse(response, f.registrationExpected));
+        },
+      ),
       RUNS,
     );
   });
@@ -469,7 +574,11 @@ describe('hostile bytes reach only WebAuthnError', () => {
             return;
           }
           const source =
-            target === 'authenticatorData' ? f.authAuthData : target === 'clientDataJSON' ? f.authClientData : f.signature;
+            target === 'authenticatorData'
+              ? f.authAuthData
+              : target === 'clientDataJSON'
+                ? f.authClientData
+                : f.signature;
           const response = withResponseMember(f.assertion, target, base64url(mutate(source, mutations)));
           outcome(() => verifyAuthenticationResponse(response, f.assertionExpected));
         },
@@ -481,7 +590,10 @@ describe('hostile bytes reach only WebAuthnError', () => {
   it('verifyAuthenticationResponse: structured CBOR as the stored COSE key', () => {
     fc.assert(
       fc.property(fixtureArb, fc.oneof(coseKeyArb, cborValueArb.map(encodeCbor)), (f, key) => {
-        const expected = { ...f.assertionExpected, credential: { ...f.assertionExpected.credential, publicKey: key } };
+        const expected = {
+          ...f.assertionExpected,
+          credential: { ...f.assertionExpected.credential, publicKey: key },
+        };
         outcome(() => verifyAuthenticationResponse(f.assertion, expected));
       }),
       RUNS,
@@ -532,18 +644,27 @@ describe('mutated real corpus responses reach only WebAuthnError', () => {
 
   it('registrations: authData, clientDataJSON or the whole attestation object mutated', () => {
     fc.assert(
-      fc.property(registrationArb, fc.constantFrom('authData', 'clientDataJSON', 'attestationObject'), mutationsArb, (r, target, mutations) => {
-        let response: unknown;
-        if (target === 'authData') {
-          const authData = r.attestation.get('authData');
-          if (authData === undefined || !isBytes(authData)) return;
-          const attObj = rebuildAttestation(r, { authData: mutate(authData, mutations) });
-          response = withResponseMember(r.json, 'attestationObject', base64url(attObj));
-        } else {
-          response = withResponseMember(r.json, target, base64url(mutate(corpusMember(r.json, target), mutations)));
-        }
-        outcome(() => verifyRegistrationResponse(response, r.expected));
-      }),
+      fc.property(
+        registrationArb,
+        fc.constantFrom('authData', 'clientDataJSON', 'attestationObject'),
+        mutationsArb,
+        (r, target, mutations) => {
+          let response: unknown;
+          if (target === 'authData') {
+            const authData = r.attestation.get('authData');
+            if (authData === undefined || !isBytes(authData)) return;
+            const attObj = rebuildAttestation(r, { authData: mutate(authData, mutations) });
+            response = withResponseMember(r.json, 'attestationObject', base64url(attObj));
+          } else {
+            response = withResponseMember(
+              r.json,
+              target,
+              base64url(mutate(corpusMember(r.json, target), mutations)),
+            );
+          }
+          outcome(() => verifyRegistrationResponse(response, r.expected));
+        },
+      ),
       RUNS,
     );
   });
@@ -558,12 +679,19 @@ describe('mutated real corpus responses reach only WebAuthnError', () => {
           if (target === 'storedKey') {
             const expected = {
               ...a.expected,
-              credential: { ...a.expected.credential, publicKey: mutate(a.expected.credential.publicKey, mutations) },
+              credential: {
+                ...a.expected.credential,
+                publicKey: mutate(a.expected.credential.publicKey, mutations),
+              },
             };
             outcome(() => verifyAuthenticationResponse(a.json, expected));
             return;
           }
-          const response = withResponseMember(a.json, target, base64url(mutate(corpusMember(a.json, target), mutations)));
+          const response = withResponseMember(
+            a.json,
+            target,
+            base64url(mutate(corpusMember(a.json, target), mutations)),
+          );
           outcome(() => verifyAuthenticationResponse(response, a.expected));
         },
       ),
@@ -608,7 +736,9 @@ describe('hostile JSON reaches only WebAuthnError', () => {
     for (const f of FIXTURES) {
       for (const path of paths(f.registration)) {
         for (const wrong of WRONG) {
-          outcome(() => verifyRegistrationResponse(replaceAt(f.registration, path, wrong), f.registrationExpected));
+          outcome(() =>
+            verifyRegistrationResponse(replaceAt(f.registration, path, wrong), f.registrationExpected),
+          );
         }
       }
     }
@@ -618,7 +748,9 @@ describe('hostile JSON reaches only WebAuthnError', () => {
     for (const f of FIXTURES) {
       for (const path of paths(f.assertion)) {
         for (const wrong of WRONG) {
-          outcome(() => verifyAuthenticationResponse(replaceAt(f.assertion, path, wrong), f.assertionExpected));
+          outcome(() =>
+            verifyAuthenticationResponse(replaceAt(f.assertion, path, wrong), f.assertionExpected),
+          );
         }
       }
     }
@@ -630,7 +762,10 @@ describe('hostile JSON reaches only WebAuthnError', () => {
         fixtureArb,
         fc.boolean(),
         fc.nat(),
-        fc.oneof(fc.jsonValue(), fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true })),
+        fc.oneof(
+          fc.jsonValue(),
+          fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true }),
+        ),
         (f, reg, pick, value) => {
           const json = reg ? f.registration : f.assertion;
           const all = paths(json);
@@ -664,7 +799,11 @@ function flipByte(bytes: Uint8Array, at: number, mask: number): Buffer {
   return out;
 }
 
-type SignedTarget = 'assertion authenticatorData' | 'assertion clientDataJSON' | 'registration authData' | 'registration clientDataJSON';
+type SignedTarget =
+  | 'assertion authenticatorData'
+  | 'assertion clientDataJSON'
+  | 'registration authData'
+  | 'registration clientDataJSON';
 const SIGNED_TARGETS: readonly SignedTarget[] = [
   'assertion authenticatorData',
   'assertion clientDataJSON',
@@ -686,14 +825,27 @@ function signedLength(f: Fixture, target: SignedTarget): number {
 }
 
 /** Verify the fixture with one byte of one signed field changed. */
-function verifyWithChangedByte(f: Fixture, target: SignedTarget, at: number, mask: number): 'ok' | CoreErrorCode {
+function verifyWithChangedByte(
+  f: Fixture,
+  target: SignedTarget,
+  at: number,
+  mask: number,
+): 'ok' | CoreErrorCode {
   switch (target) {
     case 'assertion authenticatorData': {
-      const response = withResponseMember(f.assertion, 'authenticatorData', base64url(flipByte(f.authAuthData, at, mask)));
+      const response = withResponseMember(
+        f.assertion,
+        'authenticatorData',
+        base64url(flipByte(f.authAuthData, at, mask)),
+      );
       return outcome(() => verifyAuthenticationResponse(response, f.assertionExpected));
     }
     case 'assertion clientDataJSON': {
-      const response = withResponseMember(f.assertion, 'clientDataJSON', base64url(flipByte(f.authClientData, at, mask)));
+      const response = withResponseMember(
+        f.assertion,
+        'clientDataJSON',
+        base64url(flipByte(f.authClientData, at, mask)),
+      );
       return outcome(() => verifyAuthenticationResponse(response, f.assertionExpected));
     }
     case 'registration authData': {
@@ -702,7 +854,11 @@ function verifyWithChangedByte(f: Fixture, target: SignedTarget, at: number, mas
       return outcome(() => verifyRegistrationResponse(response, f.registrationExpected));
     }
     case 'registration clientDataJSON': {
-      const response = withResponseMember(f.registration, 'clientDataJSON', base64url(flipByte(f.regClientData, at, mask)));
+      const response = withResponseMember(
+        f.registration,
+        'clientDataJSON',
+        base64url(flipByte(f.regClientData, at, mask)),
+      );
       return outcome(() => verifyRegistrationResponse(response, f.registrationExpected));
     }
   }
@@ -711,7 +867,8 @@ function verifyWithChangedByte(f: Fixture, target: SignedTarget, at: number, mas
 describe('a one-byte change to any signed byte is rejected', () => {
   it('the unchanged fixtures verify (so a rejection below is caused by the change)', () => {
     for (const f of FIXTURES) {
-      for (const target of SIGNED_TARGETS) expect(verifyWithChangedByte(f, target, 0, 0), `${f.alg} ${target}`).toBe('ok');
+      for (const target of SIGNED_TARGETS)
+        expect(verifyWithChangedByte(f, target, 0, 0), `${f.alg} ${target}`).toBe('ok');
     }
   });
 
@@ -727,10 +884,19 @@ describe('a one-byte change to any signed byte is rejected', () => {
 
   it('random position, random new value', () => {
     fc.assert(
-      fc.property(fixtureArb, fc.constantFrom(...SIGNED_TARGETS), fc.nat(), fc.integer({ min: 1, max: 255 }), (f, target, pos, mask) => {
-        const at = pos % signedLength(f, target);
-        expect(verifyWithChangedByte(f, target, at, mask), `${f.alg} ${target} byte ${at} ^ ${mask}`).not.toBe('ok');
-      }),
+      fc.property(
+        fixtureArb,
+        fc.constantFrom(...SIGNED_TARGETS),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (f, target, pos, mask) => {
+          const at = pos % signedLength(f, target);
+          expect(
+            verifyWithChangedByte(f, target, at, mask),
+            `${f.alg} ${target} byte ${at} ^ ${mask}`,
+          ).not.toBe('ok');
+        },
+      ),
       runs(500),
     );
   });
@@ -745,7 +911,10 @@ const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const BOMBS: ReadonlyArray<readonly [string, Buffer]> = [
   ['depth bomb: 10,000 × 0x81', Buffer.alloc(10_000, 0x81)],
   ['depth bomb: 10,000 × 0x81 then 0x00', Buffer.concat([Buffer.alloc(10_000, 0x81), hex('00')])],
-  ['depth bomb: 10,000 × 0xa1 0x00 (nested maps)', Buffer.from(Array.from({ length: 10_000 }, () => [0xa1, 0x00]).flat())],
+  [
+    'depth bomb: 10,000 × 0xa1 0x00 (nested maps)',
+    Buffer.from(Array.from({ length: 10_000 }, () => [0xa1, 0x00]).flat()),
+  ],
   ['item bomb: array of 65,535 zeros', Buffer.concat([hex('99ffff'), Buffer.alloc(65_535, 0x00)])],
   ['array declaring 2^64-1 items', hex('9bffffffffffffffff 00')],
   ['array declaring 2^32-1 items', hex('9affffffff 00')],
@@ -798,7 +967,10 @@ describe('CBOR bombs are cbor_invalid, fast', () => {
       expect(asAttestation.ms, 'verifyRegistrationResponse ms').toBeLessThan(50);
 
       // As the stored credential key of an otherwise valid assertion.
-      const expected = { ...f.assertionExpected, credential: { ...f.assertionExpected.credential, publicKey: bytes } };
+      const expected = {
+        ...f.assertionExpected,
+        credential: { ...f.assertionExpected.credential, publicKey: bytes },
+      };
       const asStored = timed(() => verifyAuthenticationResponse(f.assertion, expected));
       expect(asStored.code, 'verifyAuthenticationResponse').toBe('cbor_invalid');
       expect(asStored.ms, 'verifyAuthenticationResponse ms').toBeLessThan(50);
@@ -809,11 +981,20 @@ describe('CBOR bombs are cbor_invalid, fast', () => {
     const f = FIXTURES[0];
     if (f === undefined) throw new Error('no fixture');
     // rpIdHash, flags UP|UV|AT, counter, AAGUID, credential ID length 16, credential ID, then the bomb.
-    const head = Buffer.concat([f.regAuthData.subarray(0, 32), hex('45 00000000'), Buffer.alloc(16), hex('0010'), Buffer.alloc(16, 7)]);
+    const head = Buffer.concat([
+      f.regAuthData.subarray(0, 32),
+      hex('45 00000000'),
+      Buffer.alloc(16),
+      hex('0010'),
+      Buffer.alloc(16, 7),
+    ]);
     // Bombs longer than the authenticator data limit (16 KiB) are refused by length before any CBOR.
     for (const [name, bytes] of BOMBS.filter(([, b]) => head.length + b.length <= 16 * 1024)) {
       const start = performance.now();
-      expect(outcome(() => parseAuthenticatorData(Buffer.concat([head, bytes]))), name).toBe('cbor_invalid');
+      expect(
+        outcome(() => parseAuthenticatorData(Buffer.concat([head, bytes]))),
+        name,
+      ).toBe('cbor_invalid');
       expect(performance.now() - start, `${name} ms`).toBeLessThan(50);
     }
   });

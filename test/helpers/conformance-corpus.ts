@@ -40,7 +40,11 @@ export interface CorpusIndexEntry {
 
 export function findCorpus(): string {
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-  const candidates = [join(repo, 'test/corpus'), join(repo, '../shared/conformance'), '/work/shared/conformance'];
+  const candidates = [
+    join(repo, 'test/corpus'),
+    join(repo, '../shared/conformance'),
+    '/work/shared/conformance',
+  ];
   for (const dir of candidates) {
     if (existsSync(join(dir, 'vectors')) && existsSync(join(dir, 'roots/index.json'))) return dir;
   }
@@ -86,7 +90,8 @@ export function corpusAnchors(corpus: Corpus, c: CorpusCase): Record<string, str
   return Object.fromEntries(Object.entries(configured).map(([fmt, files]) => [fmt, files.map(corpus.pem)]));
 }
 
-export const corpusOrigins = (c: CorpusCase): string[] => (typeof c.origin === 'string' ? [c.origin] : [...c.origin]);
+export const corpusOrigins = (c: CorpusCase): string[] =>
+  typeof c.origin === 'string' ? [c.origin] : [...c.origin];
 
 /** Tessera expectations for a registration case, mapped from the corpus' settings. */
 export function registrationExpectations(corpus: Corpus, c: CorpusCase): RegistrationExpectations {
@@ -102,7 +107,9 @@ export function registrationExpectations(corpus: Corpus, c: CorpusCase): Registr
     ...(extra.requireUserPresence === undefined ? {} : { requireUserPresence: extra.requireUserPresence }),
     ...(extra.attestationSafetyNetEnforceCTSCheck === undefined
       ? {}
-      : { attestationPolicy: { safetyNetRequireCtsProfileMatch: extra.attestationSafetyNetEnforceCTSCheck } }),
+      : {
+          attestationPolicy: { safetyNetRequireCtsProfileMatch: extra.attestationSafetyNetEnforceCTSCheck },
+        }),
   };
 }
 

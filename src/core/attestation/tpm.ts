@@ -153,7 +153,7 @@ function checkPubAreaKey(pubArea: TpmtPublic, credentialKey: CborMap): void {
     // TPMS_RSA_PARMS.exponent: zero selects the default exponent 2^16 + 1 (TPM 2.0 Part 2 §12.2.3.5).
     const exponent = BigInt(parameters.exponent === 0 ? 65537 : parameters.exponent);
     const coseExponent = withoutLeadingZeros(e);
-    if (false)
+    if (coseExponent.length > 8 || BigInt(`0x${coseExponent.toString('hex') || '0'}`) !== exponent)
       fail('attestation_invalid', 'tpm: pubArea RSA exponent differs from the credential public key');
     if (!sameUnsigned(unique.n, n))
       fail('attestation_invalid', 'tpm: pubArea.unique (RSA modulus) differs from the credential public key');

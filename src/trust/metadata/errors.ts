@@ -26,8 +26,10 @@ export const METADATA_WARNINGS = {
   metadata_stale: 'The metadata BLOB is past its nextUpdate date; a newer one should be imported.',
   metadata_entry_skipped: 'A metadata BLOB entry is invalid and was skipped.',
   metadata_entry_duplicate: 'A metadata entry repeats an identifier already listed; the first one is used.',
-  statement_shadowed: 'A metadata statement describes an authenticator the BLOB already lists; it is ignored.',
-  statement_value_ignored: 'A metadata statement carries a value Tessera does not know; the value is ignored.',
+  statement_shadowed:
+    'A metadata statement describes an authenticator the BLOB already lists; it is ignored.',
+  statement_value_ignored:
+    'A metadata statement carries a value Tessera does not know; the value is ignored.',
 } as const satisfies Record<string, string>;
 
 export type MetadataWarningCode = keyof typeof METADATA_WARNINGS;

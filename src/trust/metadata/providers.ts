@@ -56,14 +56,19 @@ export function parsePasskeyProviders(json: unknown): PasskeyProviderList {
   }
   for (const [key, value] of Object.entries(json)) {
     if (providers.size >= MAX_PROVIDERS) {
-      warnings.push(metadataWarning('metadata_entry_skipped', `passkey provider list: over ${MAX_PROVIDERS}`));
+      warnings.push(
+        metadataWarning('metadata_entry_skipped', `passkey provider list: over ${MAX_PROVIDERS}`),
+      );
       break;
     }
     const aaguid = normalizeAaguid(key);
     const name = isRecord(value) ? value.name : undefined;
     if (aaguid === null || typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
       warnings.push(
-        metadataWarning('metadata_entry_skipped', `passkey provider list: ${JSON.stringify(key.slice(0, 64))}`),
+        metadataWarning(
+          'metadata_entry_skipped',
+          `passkey provider list: ${JSON.stringify(key.slice(0, 64))}`,
+        ),
       );
       continue;
     }

@@ -18,7 +18,13 @@ import { type MetadataWarning, metadataFail, metadataWarning } from './errors.js
 // ---------------------------------------------------------------------------------------------
 
 /** Key protection types (FIDO Registry §3.2), `keyProtection` in Metadata Statement v3.0 §4. */
-export const KEY_PROTECTION_TYPES = ['software', 'hardware', 'tee', 'secure_element', 'remote_handle'] as const;
+export const KEY_PROTECTION_TYPES = [
+  'software',
+  'hardware',
+  'tee',
+  'secure_element',
+  'remote_handle',
+] as const;
 export type KeyProtection = (typeof KEY_PROTECTION_TYPES)[number];
 
 /** Authenticator attachment hints (FIDO Registry §3.4), `attachmentHint` in Metadata Statement v3.0 §4. */
@@ -257,7 +263,8 @@ class Reader {
   text(obj: Json, key: string, required: boolean, max = MAX_TEXT): string | null {
     const value = obj[key];
     if (value === undefined) return required ? this.fail(`${key} is missing`) : null;
-    if (typeof value !== 'string' || value.length > max) return this.fail(`${key} must be a string of at most ${max} characters`);
+    if (typeof value !== 'string' || value.length > max)
+      return this.fail(`${key} must be a string of at most ${max} characters`);
     return value;
   }
 
@@ -330,7 +337,8 @@ interface Identifiers {
 function readIdentifiers(r: Reader, obj: Json, prefix: string): Identifiers {
   const rawAaguid = r.text(obj, 'aaguid', false, 64);
   const aaguid = rawAaguid === null ? null : normalizeAaguid(rawAaguid);
-  if (rawAaguid !== null && aaguid === null) r.fail(`${prefix}aaguid ${JSON.stringify(rawAaguid)} is not a UUID`);
+  if (rawAaguid !== null && aaguid === null)
+    r.fail(`${prefix}aaguid ${JSON.stringify(rawAaguid)} is not a UUID`);
   const aaid = r.text(obj, 'aaid', false, 64);
   // Metadata Statement v3.0 §4 aaid: "V#M", 4 hex digits each (vendor ID # authenticator model).
   if (aaid !== null && !/^[0-9A-Fa-f]{4}#[0-9A-Fa-f]{4}$/.test(aaid))
@@ -426,7 +434,8 @@ function readStatement(r: Reader, obj: Json): { statement: MetadataStatement; id
   const attestationRootCertificates = r
     .strings(obj, 'attestationRootCertificates', true, MAX_ROOTS)
     .map((text, i) => {
-      if (text.length > MAX_ROOT_BASE64_LENGTH) return r.fail(`attestationRootCertificates[${i}] is too long`);
+      if (text.length > MAX_ROOT_BASE64_LENGTH)
+        return r.fail(`attestationRootCertificates[${i}] is too long`);
       const der = decodeBase64(text, MAX_ROOT_BASE64_LENGTH);
       // A DER certificate starts with a SEQUENCE (0x30); the full parse happens when it is used.
       if (der === null || der[0] !== 0x30)
@@ -504,7 +513,8 @@ export function latestStatusReport(reports: readonly StatusReport[]): StatusRepo
 /** The highest certification status among the reports (L3plus > L3 > … > L1 > FIDO_CERTIFIED). */
 export function highestCertification(reports: readonly StatusReport[]): CertificationLevel | null {
   let best = -1;
-  for (const report of reports) best = Math.max(best, CERTIFICATION_LEVELS.indexOf(report.status as CertificationLevel));
+  for (const report of reports)
+    best = Math.max(best, CERTIFICATION_LEVELS.indexOf(report.status as CertificationLevel));
   return CERTIFICATION_LEVELS[best] ?? null;
 }
 
@@ -566,7 +576,11 @@ export function parseBlobEntry(value: unknown, origin: string, warnings: Metadat
  * Validate one metadata statement (FIDO Metadata Statement v3.0 §4), e.g. a JSON file from the
  * metadata folder, for an authenticator that the BLOB does not list. Throws `statement_invalid`.
  */
-export function parseMetadataStatement(value: unknown, origin: string, warnings: MetadataWarning[]): MetadataEntry {
+export function parseMetadataStatement(
+  value: unknown,
+  origin: string,
+  warnings: MetadataWarning[],
+): MetadataEntry {
   const r: Reader = new Reader(origin, warnings);
   if (!isRecord(value)) return r.fail('a metadata statement must be a JSON object');
   const { statement, ids } = readStatement(r, value);
