@@ -278,6 +278,24 @@ function assertionRow(alg) {
   };
 }
 
+/**
+ * The same ES256 assertion with Tessera's imported-key cache emptied before every call: the cost
+ * of a credential's first sign-in (or one evicted from the cache), where the key is imported from
+ * its COSE bytes and OpenSSL validates the point.
+ */
+function coldAssertionRow() {
+  const warm = assertionRow('ES256');
+  return {
+    ...warm,
+    id: 'assertion-es256-cold',
+    label: 'assertion ES256, key not cached',
+    tessera: () => {
+      tessera.clearCredentialKeyCache();
+      return warm.tessera();
+    },
+  };
+}
+
 function generatedRegistrationRow(fmt) {
   const cred = makeCredential('ES256');
   const { response, challenge } = buildRegistration(cred, fmt);
@@ -567,6 +585,7 @@ async function main() {
   log('bench: building inputs…');
   const rows = [
     assertionRow('ES256'),
+    coldAssertionRow(),
     assertionRow('RS256'),
     assertionRow('EdDSA'),
     generatedRegistrationRow('none'),
@@ -639,7 +658,8 @@ async function main() {
       tesseraAwait: row.error ? null : rate(row, 'tesseraAwait'),
       simplewebauthn: s,
       ratioVsSimpleWebAuthn: t != null && s ? t / s : null,
-      ratioVsRaw: t != null && rawRate ? t / rawRate : null,
+      // The raw row is ES256, so only the ES256 assertion row is compared with it.
+      ratioVsRaw: row.id.startsWith('assertion-es256') && t != null && rawRate ? t / rawRate : null,
       rounds: {
         tessera: roundsOf(row, 'tessera'),
         tesseraAwait: roundsOf(row, 'tesseraAwait'),
@@ -661,6 +681,8 @@ async function main() {
     es256AssertionVsSimpleWebAuthn: byId('assertion-es256')?.ratioVsSimpleWebAuthn ?? null,
     es256AssertionVsRaw: byId('assertion-es256')?.ratioVsRaw ?? null,
     packedX5cRegistrationVsSimpleWebAuthn: byId('registration-packed-x5c')?.ratioVsSimpleWebAuthn ?? null,
+    es256AssertionColdVsSimpleWebAuthn: byId('assertion-es256-cold')?.ratioVsSimpleWebAuthn ?? null,
+    es256AssertionColdVsRaw: byId('assertion-es256-cold')?.ratioVsRaw ?? null,
   };
   const targets = [
     {

@@ -1,9 +1,10 @@
 /**
- * `tessera inspect FILE… [--roots DIR] [--at ISO-DATE] [--json]`
+ * `tessera inspect FILE… [--roots DIR] [--metadata PATH]… [--at ISO-DATE] [--metadata-at ISO-DATE] [--json]`
  *
- * Verifies recorded WebAuthn responses offline and describes them. A verification failure is a
- * verdict, not an error: the command exits 0 whenever every file could be read, and 2 with one
- * line when a file cannot be read or is not valid JSON.
+ * Verifies recorded WebAuthn responses offline and describes them: what the bytes say, whether
+ * they verify, which model made them, its class and the assurance level it can reach, and why.
+ * A verification failure is a verdict, not an error: the command exits 0 whenever every file could
+ * be read, and 2 with one line when a file cannot be read or is not valid JSON.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,16 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '../core/index.js';
-import type { AuthenticatorFlags, TrustAnchorInput } from '../core/types.js';
+import type { AuthenticatorFlags, RegistrationEvidence, TrustAnchorInput } from '../core/types.js';
+import { snapshotFromPaths } from '../services/metadata.js';
+import {
+  type AssuranceLevel,
+  assessCredential,
+  assessUnregisteredSignIn,
+  type CredentialClass,
+} from '../trust/assessment.js';
+import { buildSnapshot, type MetadataSnapshot } from '../trust/metadata/index.js';
+import type { AssuranceReason } from '../trust/reasons.js';
 import {
   authenticationExpectations,
   CaseFormatError,
@@ -42,12 +52,47 @@ export interface InspectReport {
     readonly type: string | null;
     readonly trusted: boolean;
     readonly root: string | null;
+    /** Latest metadata status report of the model (e.g. FIDO_CERTIFIED_L1, REVOKED), or null. */
+    readonly status: string | null;
   };
+  /** Model name from metadata or the passkey-provider list, or null. */
+  readonly model: string | null;
+  readonly class: CredentialClass | null;
+  /** Registration: the highest level a sign-in with the credential can reach. Assertion: this sign-in's. */
+  readonly aal: AssuranceLevel | null;
+  readonly reasons: readonly { readonly code: string; readonly message: string }[];
 }
 
 export interface InspectOptions {
   readonly anchors: readonly TrustAnchorInput[];
   readonly now: Date;
+  /** Metadata whose roots decide trust, and which names models. */
+  readonly snapshot?: MetadataSnapshot;
+}
+
+const reasonsOut = (reasons: readonly AssuranceReason[]) =>
+  reasons.map((r) => ({ code: r.code, message: r.message }));
+
+/** Classification and assurance of a verified registration, with trust from roots or metadata. */
+function assessRegistration(
+  evidence: RegistrationEvidence,
+  options: InspectOptions,
+  snapshot: MetadataSnapshot,
+) {
+  const assessment = assessCredential({ ...evidence, registeredAt: options.now }, { snapshot });
+  const byMetadata = assessment.attestation.trust === 'trusted';
+  return {
+    model: assessment.model,
+    class: assessment.class,
+    aal: assessment.aal,
+    reasons: reasonsOut(assessment.reasons),
+    attestation: {
+      type: evidence.attestation.type,
+      trusted: evidence.attestation.trusted || byMetadata,
+      root: evidence.attestation.root ?? (byMetadata ? assessment.attestation.root : null),
+      status: assessment.attestation.status,
+    },
+  };
 }
 
 /** Verify one case and describe it; never throws for a bad response. */
@@ -59,6 +104,7 @@ export function inspectCase(c: WebAuthnCase, options: InspectOptions): InspectRe
   };
   // What can be read from the bytes without trusting them: shown even when verification fails.
   const described = describeResponse(c.response);
+  const snapshot = options.snapshot ?? buildSnapshot({ blob: null });
   const base: InspectReport = {
     name: c.name,
     verified: false,
@@ -70,7 +116,11 @@ export function inspectCase(c: WebAuthnCase, options: InspectOptions): InspectRe
     alg: described.alg,
     flags: described.flags,
     counter: described.counter,
-    attestation: { type: null, trusted: false, root: null },
+    attestation: { type: null, trusted: false, root: null, status: null },
+    model: described.aaguid ? snapshot.describe(described.aaguid).name : null,
+    class: null,
+    aal: null,
+    reasons: [],
   };
   try {
     if (c.ceremony === 'registration') {
@@ -84,11 +134,7 @@ export function inspectCase(c: WebAuthnCase, options: InspectOptions): InspectRe
         alg: evidence.alg,
         flags: evidence.flags,
         counter: evidence.counter,
-        attestation: {
-          type: evidence.attestation.type,
-          trusted: evidence.attestation.trusted,
-          root: evidence.attestation.root,
-        },
+        ...assessRegistration(evidence, options, snapshot),
       };
     }
     const evidence = verifyAuthenticationResponse(c.response, authenticationExpectations(c, settings));
@@ -99,6 +145,10 @@ export function inspectCase(c: WebAuthnCase, options: InspectOptions): InspectRe
       alg: evidence.alg,
       flags: evidence.flags,
       counter: evidence.counter,
+      ...(() => {
+        const signIn = assessUnregisteredSignIn(evidence.flags);
+        return { class: signIn.class, aal: signIn.aal, reasons: reasonsOut(signIn.reasons) };
+      })(),
     };
   } catch (error) {
     if (isWebAuthnError(error)) return { ...base, error: { code: error.code, message: error.message } };
@@ -146,7 +196,7 @@ function formatHuman(r: InspectReport): string {
   lines.push(`  ceremony     ${r.ceremony}`);
   if (r.ceremony === 'registration') {
     lines.push(`  format       ${r.fmt ?? 'unknown'}`);
-    lines.push(`  aaguid       ${r.aaguid ?? 'unknown'}`);
+    lines.push(`  aaguid       ${r.aaguid ?? 'unknown'}${r.model ? ` (${r.model})` : ''}`);
   }
   lines.push(`  credential   ${r.credentialId ?? 'unknown'}`);
   lines.push(`  algorithm    ${r.alg ?? 'unknown'}`);
@@ -157,30 +207,54 @@ function formatHuman(r: InspectReport): string {
     lines.push(
       `  attestation  ${a.type ?? 'unknown'}${a.trusted ? `, trusted (root: ${a.root})` : ', not chained to a given root'}`,
     );
+    if (a.status) lines.push(`  status       ${a.status}`);
   }
+  if (r.class) lines.push(`  class        ${r.class}`);
+  if (r.verified) lines.push(`  assurance    ${r.aal ?? 'refused'}`);
+  for (const reason of r.reasons) lines.push(`    - ${reason.code}: ${reason.message}`);
   return lines.join('\n');
 }
 
-export function runInspect(argv: readonly string[], io: CliIo): number {
+const USAGE =
+  'usage: tessera inspect FILE… [--roots DIR] [--metadata PATH]… [--at ISO-DATE] [--metadata-at ISO-DATE] [--json]';
+
+function parseDate(value: string, flag: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`${flag} must be an ISO date, got ${JSON.stringify(value)}`);
+  }
+  return date;
+}
+
+export async function runInspect(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
       roots: { type: 'string' },
+      metadata: { type: 'string', multiple: true },
       at: { type: 'string' },
+      'metadata-at': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
-  if (positionals.length === 0)
-    throw new UsageError('usage: tessera inspect FILE… [--roots DIR] [--at ISO-DATE] [--json]');
-  let now = io.now();
-  if (values.at !== undefined) {
-    now = new Date(values.at);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(values.at) || Number.isNaN(now.getTime())) {
-      throw new UsageError(`--at must be an ISO date, got ${JSON.stringify(values.at)}`);
-    }
-  }
+  if (positionals.length === 0) throw new UsageError(USAGE);
+  const now = values.at !== undefined ? parseDate(values.at, '--at') : io.now();
+  // A BLOB is signed with a certificate of its own time; an archived one is checked at --metadata-at.
+  const metadataAt =
+    values['metadata-at'] !== undefined ? parseDate(values['metadata-at'], '--metadata-at') : now;
   const anchors = values.roots !== undefined ? loadRoots(values.roots) : [];
+  let snapshot: MetadataSnapshot | undefined;
+  const metadataPaths = values.metadata ?? [];
+  if (metadataPaths.length > 0) {
+    const loaded = await snapshotFromPaths(metadataPaths, { now: metadataAt });
+    // A path given on the command line that yields nothing is a usage error; a bad file inside a
+    // statements folder is only reported.
+    const unusable = loaded.issues.find((issue) => metadataPaths.includes(issue.path));
+    if (unusable) throw new UsageError(`--metadata ${unusable.path}: ${unusable.reason}`);
+    for (const issue of loaded.issues) io.err(`tessera inspect: metadata ${issue.path}: ${issue.reason}\n`);
+    snapshot = loaded.snapshot;
+  }
   // Read and parse every file before printing anything: a bad file stops the run with exit 2.
   const cases: WebAuthnCase[] = [];
   for (const file of positionals) {
@@ -204,7 +278,7 @@ export function runInspect(argv: readonly string[], io: CliIo): number {
     }
   }
   for (const c of cases) {
-    const report = inspectCase(c, { anchors, now });
+    const report = inspectCase(c, { anchors, now, ...(snapshot ? { snapshot } : {}) });
     io.out(values.json ? `${JSON.stringify(report)}\n` : `${formatHuman(report)}\n\n`);
   }
   return 0;

@@ -4,11 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { runInspect } from './inspect.js';
 import { type CliIo, UsageError } from './io.js';
+import { runMetadata } from './metadata.js';
 
 type Command = (argv: readonly string[], io: CliIo) => number | Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
   inspect: { run: runInspect, summary: 'verify recorded WebAuthn responses offline and describe them' },
+  metadata: { run: runMetadata, summary: 'import and inspect FIDO metadata (MDS3 BLOB, statements)' },
 };
 
 function help(): string {

@@ -30,6 +30,7 @@ export {
 export { checkClientData, MAX_CLIENT_DATA_BYTES, parseClientData } from './client-data.js';
 export {
   COSE_ALGORITHMS,
+  clearCredentialKeyCache,
   DEFAULT_ALGORITHMS,
   decodeCredentialPublicKey,
   importCredentialPublicKey,

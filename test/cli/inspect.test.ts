@@ -47,7 +47,15 @@ describe('tessera inspect', () => {
       alg: -7,
       flags: { up: true, uv: false, be: true, bs: true, at: true, ed: false },
       counter: 0,
-      attestation: { type: 'none', trusted: false, root: null },
+      attestation: { type: 'none', trusted: false, root: null, status: null },
+      model: null,
+      class: 'synced-passkey',
+      aal: 'AAL2',
+      reasons: [
+        { code: 'phishing_resistant', message: expect.any(String) },
+        { code: 'exportable_key', message: 'This passkey is synced (backup eligible), so it cannot reach AAL3.' },
+        { code: 'user_verification_capable', message: expect.any(String) },
+      ],
     });
   });
 
@@ -89,10 +97,48 @@ describe('tessera inspect', () => {
     const preview = reports(out).find((r) => r.name === 'yubico-reg-ml-dsa-44');
     expect(preview?.verified).toBe(true);
     expect(preview?.alg).toBe(-48);
-    expect(preview?.attestation).toEqual({ type: 'basic', trusted: false, root: null });
+    expect(preview?.attestation).toEqual({ type: 'basic', trusted: false, root: null, status: null });
     const yubikey = reports(out).find((r) => r.name === 'yubico-reg-yubikey-5-nfc');
     expect(yubikey?.attestation.trusted).toBe(true);
     expect(yubikey?.attestation.root).toContain('Yubico U2F Root CA');
+  });
+
+  it('names models, classifies and levels credentials with --metadata', async () => {
+    const blob = join(root, 'test/trust/fixtures/fido-mds3-blob-no121-2024-12.jwt');
+    const { code, out, err } = await run([
+      'inspect',
+      join(vectors, 'yubico-java-webauthn-server.json'),
+      '--metadata',
+      blob,
+      '--metadata-at',
+      '2024-12-15T00:00:00Z',
+      '--json',
+    ]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const all = reports(out);
+    const bio = all.find((r) => r.name === 'yubico-reg-yubikey-bio-5.5.6');
+    expect(bio).toMatchObject({
+      verified: true,
+      model: 'YubiKey Bio Series',
+      class: 'security-key',
+      aal: 'AAL3',
+      attestation: { trusted: true, status: expect.stringMatching(/^FIDO_CERTIFIED/) },
+    });
+    expect(bio?.reasons.map((r) => r.code)).toContain('hardware_key_protection');
+    const u2f = all.find((r) => r.name === 'yubico-reg-yubikey-4');
+    expect(u2f).toMatchObject({ model: 'YK4 Series Key by Yubico', class: 'security-key', aal: 'AAL1' });
+    expect(u2f?.reasons.map((r) => r.code)).toContain('user_verification_unsupported');
+    const assertion = all.find((r) => r.ceremony === 'authentication' && r.verified);
+    expect(assertion?.class).toMatch(/synced-passkey|device-bound-unverified/);
+  });
+
+  it('exits 2 when a --metadata path is unusable', async () => {
+    const blob = join(root, 'test/trust/fixtures/fido-mds3-blob-no121-2024-12.jwt');
+    // The BLOB's signing certificate is not yet valid in 2020.
+    const { code, err } = await run(['inspect', join(vectors, 'go-webauthn.json'), '--metadata', blob, '--at', '2020-01-01']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--metadata .*metadata_chain_invalid|certificate/);
   });
 
   it('reads a single case from stdin and prints it for a person', async () => {

@@ -19,11 +19,16 @@ import { signedBlob, TEST_ROOT_PEM, testPayload, testStatement } from './fixture
 const fixtures = join(import.meta.dirname, 'fixtures');
 const BLOB_9 = readFileSync(join(fixtures, 'fido-mds3-blob-no9-2021-11.jwt'), 'utf8');
 const BLOB_121 = readFileSync(join(fixtures, 'fido-mds3-blob-no121-2024-12.jwt'), 'utf8');
-const HEADER_278 = JSON.parse(readFileSync(join(fixtures, 'fido-mds3-blob-no278-2026-09.header.json'), 'utf8')) as {
+const HEADER_278 = JSON.parse(
+  readFileSync(join(fixtures, 'fido-mds3-blob-no278-2026-09.header.json'), 'utf8'),
+) as {
   alg: string;
   x5c: string[];
 };
-const OTHER_ROOT = readFileSync(join(import.meta.dirname, '../corpus/roots/globalsign-root-ca-r1.pem'), 'utf8');
+const OTHER_ROOT = readFileSync(
+  join(import.meta.dirname, '../corpus/roots/globalsign-root-ca-r1.pem'),
+  'utf8',
+);
 
 const AT_9 = new Date('2021-11-15T00:00:00Z');
 const AT_121 = new Date('2024-12-15T00:00:00Z');
@@ -171,7 +176,8 @@ describe('FIDO MDS3 BLOB no. 121 (2024-12)', () => {
   });
 
   it('counts entries per status as the BLOB README does', () => {
-    const withStatus = (s: string) => blob.entries.filter((e) => e.statusReports.some((r) => r.status === s)).length;
+    const withStatus = (s: string) =>
+      blob.entries.filter((e) => e.statusReports.some((r) => r.status === s)).length;
     expect(withStatus('FIDO_CERTIFIED')).toBe(218);
     expect(withStatus('FIDO_CERTIFIED_L1')).toBe(174);
     expect(withStatus('FIDO_CERTIFIED_L2')).toBe(45);
@@ -211,7 +217,9 @@ describe('BLOB signing chain of no. 278 (x5c ends at a cross-signed root)', () =
     expect(codeOf(() => verifyBlobSigningChain(HEADER_278.x5c, [FIDO_MDS_ROOT_PEM], AT_121))).toBe(
       'metadata_chain_invalid',
     );
-    expect(codeOf(() => verifyBlobSigningChain(HEADER_278.x5c, [OTHER_ROOT], at))).toBe('metadata_chain_invalid');
+    expect(codeOf(() => verifyBlobSigningChain(HEADER_278.x5c, [OTHER_ROOT], at))).toBe(
+      'metadata_chain_invalid',
+    );
   });
 
   it('reaches the signature check in a full JWS (which fails: the payload is not the real one)', () => {
@@ -241,10 +249,13 @@ describe('BLOBs signed by a test CA', () => {
   });
 
   it('verifies a BLOB without x5c signed by the anchor itself (MDS3 §3.2)', () => {
-    const blob = verifyMetadataBlob(signedBlob(testPayload(4, '2025-07-01', [statement]), { signedByRoot: true }), {
-      now,
-      anchors,
-    });
+    const blob = verifyMetadataBlob(
+      signedBlob(testPayload(4, '2025-07-01', [statement]), { signedByRoot: true }),
+      {
+        now,
+        anchors,
+      },
+    );
     expect(blob.chain).toEqual([]);
     expect(blob.root).toBe('CN=Test MDS Root');
   });
@@ -270,17 +281,24 @@ describe('BLOBs signed by a test CA', () => {
     );
     expect(
       codeOf(() =>
-        verifyMetadataBlob(signedBlob(payload, { header: { x5c: undefined, x5u: 'https://example.com/x5u' } }), opts),
+        verifyMetadataBlob(
+          signedBlob(payload, { header: { x5c: undefined, x5u: 'https://example.com/x5u' } }),
+          opts,
+        ),
       ),
     ).toBe('metadata_chain_invalid');
-    expect(codeOf(() => verifyMetadataBlob(signedBlob(payload, { header: { x5c: ['not base64!'] } }), opts))).toBe(
-      'metadata_malformed',
-    );
+    expect(
+      codeOf(() => verifyMetadataBlob(signedBlob(payload, { header: { x5c: ['not base64!'] } }), opts)),
+    ).toBe('metadata_malformed');
     expect(codeOf(() => verifyMetadataBlob('a.b', opts))).toBe('metadata_malformed');
     expect(codeOf(() => verifyMetadataBlob('a.b.c.d', opts))).toBe('metadata_malformed');
     expect(codeOf(() => verifyMetadataBlob('eyJ=.e30.AA', opts))).toBe('metadata_malformed');
-    expect(codeOf(() => verifyMetadataBlob(new Uint8Array([0xff, 0xfe, 0x2e]), opts))).toBe('metadata_malformed');
-    expect(codeOf(() => verifyMetadataBlob(BLOB_9, { now: AT_9, maxBytes: 1000 }))).toBe('metadata_too_large');
+    expect(codeOf(() => verifyMetadataBlob(new Uint8Array([0xff, 0xfe, 0x2e]), opts))).toBe(
+      'metadata_malformed',
+    );
+    expect(codeOf(() => verifyMetadataBlob(BLOB_9, { now: AT_9, maxBytes: 1000 }))).toBe(
+      'metadata_too_large',
+    );
   });
 
   it('refuses a signed payload whose envelope is wrong', () => {
@@ -296,14 +314,20 @@ describe('BLOBs signed by a test CA', () => {
       { no: 3, nextUpdate: '2025-07-01', entries: {} },
       { no: 3, nextUpdate: '2025-07-01', legalHeader: 7, entries: [] },
     ];
-    for (const payload of bad) expect(codeOf(() => verifyMetadataBlob(signedBlob(payload), opts)), JSON.stringify(payload)).toBe('metadata_malformed');
+    for (const payload of bad)
+      expect(
+        codeOf(() => verifyMetadataBlob(signedBlob(payload), opts)),
+        JSON.stringify(payload),
+      ).toBe('metadata_malformed');
   });
 
   it('skips an invalid entry with a warning and keeps the others', () => {
     const payload = testPayload(5, '2025-07-01', [
       statement,
       testStatement('not-a-uuid', 'Broken'),
-      testStatement('66666666-7777-8888-9999-000000000000', 'Second', { keyProtection: ['hardware', 'quantum'] }),
+      testStatement('66666666-7777-8888-9999-000000000000', 'Second', {
+        keyProtection: ['hardware', 'quantum'],
+      }),
     ]);
     const blob = verifyMetadataBlob(signedBlob(payload), { now, anchors });
     expect(blob.counts.entries).toBe(2);
@@ -313,6 +337,8 @@ describe('BLOBs signed by a test CA', () => {
     expect(skipped[0]?.detail).toMatch(/entry 1.*not a UUID/);
     // An unknown registry value is dropped, not fatal.
     expect(blob.entries[1]?.statement?.keyProtection).toEqual(['hardware']);
-    expect(blob.warnings.some((w) => w.code === 'statement_value_ignored' && w.detail.includes('quantum'))).toBe(true);
+    expect(
+      blob.warnings.some((w) => w.code === 'statement_value_ignored' && w.detail.includes('quantum')),
+    ).toBe(true);
   });
 });

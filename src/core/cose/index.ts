@@ -4,6 +4,7 @@
  * or attestation signature goes through this table, so an algorithm is either in it, with its
  * key validation, or not supported at all.
  */
+import { Buffer } from 'node:buffer';
 import type { KeyObject } from 'node:crypto';
 import { type CborMap, decodeCbor, isCborMap } from '../cbor.js';
 import { fail } from '../errors.js';
@@ -92,11 +93,48 @@ export function importCredentialPublicKey(key: CborMap): CredentialPublicKey {
   return fail('public_key_invalid', `COSE_Key alg (3) is ${describe(alg)}`);
 }
 
+/**
+ * Imported stored keys, by their exact COSE bytes. With OpenSSL 3, importing an EC key validates
+ * the point (a scalar multiplication) and costs as much as the signature check itself, so a
+ * credential that signs in again skips the second half of that work. Safe to share: the entry is
+ * a pure function of the bytes, frozen, and only successful imports are kept. Bounded, with the
+ * oldest entry evicted first; it holds nothing another instance needs.
+ */
+const KEY_CACHE_LIMIT = 4096;
+const MAX_CACHED_KEY_BYTES = 1024;
+const keyCache = new Map<string, CredentialPublicKey>();
+
 /** Decode stored COSE_Key bytes (strict CBOR, no trailing bytes) and import. */
 export function decodeCredentialPublicKey(bytes: Uint8Array): CredentialPublicKey {
+  const cacheable = bytes.byteLength <= MAX_CACHED_KEY_BYTES;
+  const id = cacheable
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+    : '';
+  if (cacheable) {
+    const hit = keyCache.get(id);
+    if (hit !== undefined) {
+      // Refresh recency: Map iteration order is insertion order.
+      keyCache.delete(id);
+      keyCache.set(id, hit);
+      return hit;
+    }
+  }
   const key = decodeCbor(bytes);
   if (!isCborMap(key)) fail('public_key_invalid', `COSE_Key must be a CBOR map; it is ${describe(key)}`);
-  return importCredentialPublicKey(key);
+  const imported = importCredentialPublicKey(key);
+  if (cacheable) {
+    if (keyCache.size >= KEY_CACHE_LIMIT) {
+      const oldest = keyCache.keys().next().value;
+      if (oldest !== undefined) keyCache.delete(oldest);
+    }
+    keyCache.set(id, imported);
+  }
+  return imported;
+}
+
+/** Empty the imported-key cache (benchmarks measure the cold path with it). */
+export function clearCredentialKeyCache(): void {
+  keyCache.clear();
 }
 
 /** Verify with a certificate key using COSE `alg`; `unsupported_algorithm` when unknown. */

@@ -292,15 +292,14 @@ export function verifyMetadataBlob(
   if (typeof algName !== 'string' || alg === undefined)
     return metadataFail('metadata_algorithm_unsupported', `alg ${JSON.stringify(algName)}`);
 
-  // 2. The signing chain (§3.2): x5c, else the trust anchor itself.
-  let signers: KeyObject[];
+  // 2. The signing chain (§3.2): x5c, else the trust anchor itself. Each candidate signer is its
+  //    key and the subject of the anchor that vouches for it.
+  let signers: { readonly key: KeyObject; readonly root: string }[];
   let chainSubjects: string[] = [];
-  let root: string;
   if (header.x5c !== undefined) {
     const verified = verifyBlobSigningChain(header.x5c, anchors, now);
-    signers = [(verified.chain[0] as ParsedCertificate).publicKey];
+    signers = [{ key: (verified.chain[0] as ParsedCertificate).publicKey, root: verified.root }];
     chainSubjects = verified.chain.map((c) => c.subject);
-    root = verified.root;
   } else if (header.x5u !== undefined) {
     return metadataFail(
       'metadata_chain_invalid',
@@ -313,20 +312,19 @@ export function verifyMetadataBlob(
     } catch (error) {
       return wrapCertificateError(error, 'trust anchor');
     }
-    const valid = parsed.filter((a) => a.notBefore <= now && now <= a.notAfter);
-    if (valid.length === 0)
+    signers = parsed
+      .filter((a) => a.notBefore <= now && now <= a.notAfter)
+      .map((a) => ({ key: a.publicKey, root: a.subject }));
+    if (signers.length === 0)
       metadataFail('metadata_chain_invalid', 'no trust anchor is valid at the verification time');
-    signers = valid.map((a) => a.publicKey);
-    root = valid.map((a) => a.subject).join(' | ');
   }
 
   // 3. The signature (RFC 7515 §5.2 step 8): over ASCII(BASE64URL(header) '.' BASE64URL(payload)).
   const signature = base64url(signatureText, 'JWS signature', MAX_SIGNATURE_BYTES);
   const signingInput = Buffer.from(`${headerText}.${payloadText}`, 'ascii');
-  const signer = signers.find((key) => verifyJwsSignature(alg, key, signingInput, signature));
+  const signer = signers.find((s) => verifyJwsSignature(alg, s.key, signingInput, signature));
   if (signer === undefined)
-    metadataFail('metadata_signature_invalid', `${algName} signature does not verify`);
-  if (header.x5c === undefined) root = parsedSubjectFor(anchors, signer);
+    return metadataFail('metadata_signature_invalid', `${algName} signature does not verify`);
 
   // 4. The payload (§3.1.6).
   const payload = json(base64url(payloadText, 'JWS payload', maxBytes), 'JWS payload');
@@ -374,18 +372,10 @@ export function verifyMetadataBlob(
     entries,
     alg: algName,
     chain: chainSubjects,
-    root,
+    root: signer.root,
     verifiedAt: new Date(now.getTime()),
     stale,
     counts: countEntries(entries, skipped),
     warnings,
   };
-}
-
-function parsedSubjectFor(anchors: readonly TrustAnchorInput[], key: KeyObject): string {
-  for (const anchor of anchors) {
-    const parsed = parseTrustAnchor(anchor);
-    if (parsed.publicKey.equals(key)) return parsed.subject;
-  }
-  return '';
 }

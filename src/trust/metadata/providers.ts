@@ -2,16 +2,15 @@
  * Display names and icons for passkey providers that publish no FIDO metadata (Apple Passwords,
  * Google Password Manager, 1Password, …), from the community list
  * passkeydeveloper/passkey-authenticator-aaguids (`aaguid.json`), shipped as data in
- * `passkey-aaguids.json` (snapshot of 2026-08-07, 52 entries; whitespace reformatted by the
- * project's formatter, content unchanged).
+ * `passkey-aaguids.json` (byte-identical copy of the snapshot of 2026-08-07: upstream commit
+ * 47b6f84e, 52 entries, SHA-256 e9b7fe12…0e29d18; to update, replace the file).
  *
  * The list says it exists to name passkeys in account-management screens and is not for any other
  * purpose: it is used for `describe()` only, never for a trust decision. It may be retired, in
  * which case its maintainers publish `{}`: an empty or unusable list gives no names, not an error.
  * Each value is `{name, icon_dark?, icon_light?}`; icons are `data:image/…` URIs.
  */
-import type { MetadataWarning } from './errors.js';
-import { metadataWarning } from './errors.js';
+import { type MetadataWarning, metadataWarning } from './errors.js';
 import PASSKEY_AAGUIDS from './passkey-aaguids.json' with { type: 'json' };
 import { normalizeAaguid } from './statement.js';
 

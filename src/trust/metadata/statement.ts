@@ -293,9 +293,9 @@ class Reader {
     return value;
   }
 
-  strings(obj: Json, key: string, required: boolean, max = MAX_LIST): string[] {
+  strings(obj: Json, key: string, required: boolean, max = MAX_LIST, maxLength = MAX_TEXT): string[] {
     return this.array(obj, key, required, max).map((item, i) => {
-      if (typeof item !== 'string' || item.length === 0 || item.length > MAX_TEXT)
+      if (typeof item !== 'string' || item.length === 0 || item.length > maxLength)
         return this.fail(`${key}[${i}] must be a non-empty string`);
       return item;
     });
@@ -432,10 +432,8 @@ function readStatement(r: Reader, obj: Json): { statement: MetadataStatement; id
 
   // attestationRootCertificates (§4): base64 (not base64url) DER, each a trust anchor.
   const attestationRootCertificates = r
-    .strings(obj, 'attestationRootCertificates', true, MAX_ROOTS)
+    .strings(obj, 'attestationRootCertificates', true, MAX_ROOTS, MAX_ROOT_BASE64_LENGTH)
     .map((text, i) => {
-      if (text.length > MAX_ROOT_BASE64_LENGTH)
-        return r.fail(`attestationRootCertificates[${i}] is too long`);
       const der = decodeBase64(text, MAX_ROOT_BASE64_LENGTH);
       // A DER certificate starts with a SEQUENCE (0x30); the full parse happens when it is used.
       if (der === null || der[0] !== 0x30)
