@@ -53,7 +53,10 @@ describe('tessera inspect', () => {
       aal: 'AAL2',
       reasons: [
         { code: 'phishing_resistant', message: expect.any(String) },
-        { code: 'exportable_key', message: 'This passkey is synced (backup eligible), so it cannot reach AAL3.' },
+        {
+          code: 'exportable_key',
+          message: 'This passkey is synced (backup eligible), so it cannot reach AAL3.',
+        },
         { code: 'user_verification_capable', message: expect.any(String) },
       ],
     });
@@ -136,7 +139,14 @@ describe('tessera inspect', () => {
   it('exits 2 when a --metadata path is unusable', async () => {
     const blob = join(root, 'test/trust/fixtures/fido-mds3-blob-no121-2024-12.jwt');
     // The BLOB's signing certificate is not yet valid in 2020.
-    const { code, err } = await run(['inspect', join(vectors, 'go-webauthn.json'), '--metadata', blob, '--at', '2020-01-01']);
+    const { code, err } = await run([
+      'inspect',
+      join(vectors, 'go-webauthn.json'),
+      '--metadata',
+      blob,
+      '--at',
+      '2020-01-01',
+    ]);
     expect(code).toBe(2);
     expect(err).toMatch(/--metadata .*metadata_chain_invalid|certificate/);
   });

@@ -802,21 +802,6 @@ const CORPUS_DIFFERENCES: Readonly<Record<string, KnownDifference>> = {
     simplewebauthn: false,
     why: 'signCount 144 with 144 stored. SimpleWebAuthn always throws; Tessera by default reports counterOutcome "regressed" and leaves the decision to the caller (§6.1.1: a regression is a signal of a possible clone, and §7.2 step 22 leaves the response to RP policy); onCounterRegression: "reject" makes it throw.',
   },
-  'w3c-reg-none-es256-crossOrigin': {
-    tessera: 'cross_origin_not_allowed',
-    simplewebauthn: true,
-    why: 'crossOrigin: true. SimpleWebAuthn registration ignores crossOrigin/topOrigin; §7.1 step 10 requires the RP to expect use in a cross-origin iframe, and the corpus gives no such expectation (Tessera: allowCrossOrigin / topOrigins).',
-  },
-  'w3c-reg-none-es256-topOrigin': {
-    tessera: 'cross_origin_not_allowed',
-    simplewebauthn: true,
-    why: 'topOrigin present at registration. SimpleWebAuthn registration ignores it; §7.1 step 11 requires the RP to expect the embedding page, and the corpus names none for this registration.',
-  },
-  'w3c-auth-none-es256-crossOrigin': {
-    tessera: 'cross_origin_not_allowed',
-    simplewebauthn: true,
-    why: 'crossOrigin: true with no topOrigin. SimpleWebAuthn accepts any crossOrigin without topOrigin; §7.2 step 13 requires the RP to expect cross-origin use (Tessera: allowCrossOrigin).',
-  },
 };
 
 async function runCorpusCase(c: CorpusCase): Promise<{ tessera: Verdict; swa: Verdict }> {
