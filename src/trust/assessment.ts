@@ -161,7 +161,7 @@ function resolveTrust(
   if (facts.attestation.type === 'self')
     return { trust: 'unverifiable', root: null, source: null, reason: 'attestation_self' };
   return fromMetadata.status === 'untrusted'
-    ? { trust: 'untrusted', root: null, source: null, reason: 'attestation_untrusted' }
+    ? { trust: 'untrusted', root: null, source: null, reason: 'attestation_chain_untrusted' }
     : { trust: 'unverifiable', root: null, source: null, reason: 'attestation_unverifiable' };
 }
 
@@ -258,7 +258,7 @@ export function assessCredential(facts: CredentialFacts, ctx: AssessmentContext)
       reasons.push(
         because(
           resolved.trust === 'trusted'
-            ? 'attestation_untrusted'
+            ? 'attestation_chain_untrusted'
             : (resolved.reason ?? 'attestation_unverifiable'),
         ),
       );

@@ -21,7 +21,7 @@ export const ASSURANCE_REASONS = {
     'This authenticator cannot verify the user, so sign-ins with it are single-factor (AAL1).',
   attestation_none: 'The authenticator gave no attestation, so nothing proves where the key is kept.',
   attestation_self: 'The authenticator signed its own attestation, which proves nothing about its hardware.',
-  attestation_untrusted: 'The attestation chain does not reach a root trusted for this authenticator.',
+  attestation_chain_untrusted: 'The attestation chain does not reach a root trusted for this authenticator.',
   attestation_unverifiable:
     'No metadata or vendor root describes this authenticator, so its attestation cannot be checked.',
   software_key_protection: 'Metadata says this authenticator keeps keys in software, not in hardware.',

@@ -1,26 +1,50 @@
 /**
- * Error codes are a public contract: every code in a layer's table is documented in
- * docs/errors.md, and the document names no code that does not exist.
+ * Codes are a public contract: every code in every table is documented in docs/errors.md, and
+ * the document names no code that does not exist.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORE_ERRORS } from '../../src/core/errors.js';
+import { METADATA_STORE_ERRORS } from '../../src/store/metadata-file-store.js';
+import { METADATA_ERRORS, METADATA_WARNINGS } from '../../src/trust/metadata/errors.js';
+import { TRUST_REASONS } from '../../src/trust/metadata/trust.js';
+import { ASSURANCE_REASONS } from '../../src/trust/reasons.js';
 
 const doc = readFileSync(resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
-const documented = new Set([...doc.matchAll(/^\| `([a-z0-9_]+)` \|/gm)].map((m) => m[1]));
+const documented = new Set([...doc.matchAll(/^\| `([a-z0-9_]+)` \|/gm)].map((m) => m[1] ?? ''));
 
-describe('error codes', () => {
-  it('documents every core error code', () => {
-    for (const code of Object.keys(CORE_ERRORS)) expect(documented.has(code), code).toBe(true);
-  });
+const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  CORE_ERRORS,
+  METADATA_ERRORS,
+  METADATA_WARNINGS,
+  METADATA_STORE_ERRORS,
+  TRUST_REASONS,
+  ASSURANCE_REASONS,
+};
+const known = new Set(Object.values(TABLES).flatMap((table) => Object.keys(table)));
+
+describe('codes', () => {
+  for (const [name, table] of Object.entries(TABLES)) {
+    it(`documents every code of ${name}`, () => {
+      const missing = Object.keys(table).filter((code) => !documented.has(code));
+      expect(missing).toEqual([]);
+    });
+  }
 
   it('documents no code that does not exist', () => {
-    const known = new Set<string>(Object.keys(CORE_ERRORS));
-    for (const code of documented) expect(known.has(code ?? ''), code).toBe(true);
+    expect([...documented].filter((code) => !known.has(code))).toEqual([]);
   });
 
-  it('uses snake_case codes', () => {
-    for (const code of Object.keys(CORE_ERRORS)) expect(code).toMatch(/^[a-z][a-z0-9_]*$/);
+  it('uses snake_case codes with a non-empty message, each code in one table only', () => {
+    const seen = new Set<string>();
+    for (const table of Object.values(TABLES)) {
+      for (const [code, message] of Object.entries(table)) {
+        expect(code).toMatch(/^[a-z][a-z0-9_]*$/);
+        expect(message.length).toBeGreaterThan(10);
+        expect(seen.has(code), code).toBe(false);
+        seen.add(code);
+      }
+    }
   });
 });

@@ -142,7 +142,7 @@ describe('classification and assurance of the corpus', () => {
     });
     const spoofed = assess(register(byName('go-reg-packed-gramthanos')));
     expect(spoofed.attestation.trust).toBe('untrusted');
-    expect(codes(spoofed)).toContain('attestation_untrusted');
+    expect(codes(spoofed)).toContain('attestation_chain_untrusted');
     expect(codes(assess(register(byName('go-reg-none-es256-titan'))))).toContain('attestation_none');
     expect(codes(assess(register(byName('swa-reg-packed-self-ps256'))))).toContain('attestation_self');
     expect(codes(assess(register(byName('swa-reg-tpm-rs256-sha256'))))).toContain('attestation_unverifiable');
