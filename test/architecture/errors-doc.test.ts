@@ -12,7 +12,7 @@ import { TRUST_REASONS } from '../../src/trust/metadata/trust.js';
 import { ASSURANCE_REASONS } from '../../src/trust/reasons.js';
 
 const doc = readFileSync(resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
-const documented = new Set([...doc.matchAll(/^\| `([a-z0-9_]+)` \|/gm)].map((m) => m[1] ?? ''));
+const documented = new Set([...doc.matchAll(/^\|\s*`([a-z0-9_]+)`\s*\|/gm)].map((m) => m[1] ?? ''));
 
 const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   CORE_ERRORS,
