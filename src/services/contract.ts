@@ -1,0 +1,152 @@
+/**
+ * The use cases the HTTP layer, the CLI and the conformance API call: their inputs, outputs and
+ * error codes. Each operation is one transaction (a challenge is consumed on its own, first, so a
+ * failed verification still burns it). Identifiers that reach a client are opaque strings; the
+ * session id, flow id and onboarding pass are secrets and are stored only as SHA-256 hashes.
+ */
+import type {
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '../core/index.js';
+import type { AssuranceLevel, CredentialClass } from '../trust/assessment.js';
+
+/** What every call knows about the request, passed in by the caller (HTTP or CLI). */
+export interface CallContext {
+  /** The clock. */
+  readonly now: Date;
+  /**
+   * The browser's pre-authentication flow id (a random secret in a cookie). Challenges are bound
+   * to it, so a response is only accepted from the browser that asked for the options.
+   */
+  readonly flowId: string;
+  /** The session cookie's value, when present. */
+  readonly sessionId: string | null;
+  /** For the sign-in history; never logged with secrets. */
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+/** Which kind of authenticator the person wants to enrol (sets selection criteria and hints). */
+export type EnrolmentKind = 'passkey' | 'security-key';
+
+export interface PersonView {
+  readonly id: string;
+  readonly username: string;
+  readonly displayName: string;
+}
+
+export interface SessionView {
+  readonly person: PersonView;
+  readonly aal: AssuranceLevel;
+  /** RFC 8176 values, e.g. ["hwk", "user", "mfa"] or ["swk", "user", "mfa"]. */
+  readonly amr: readonly string[];
+  readonly authTime: string;
+  /** When the session ends whatever happens (AAL2 24 h, AAL3 12 h). */
+  readonly expiresAt: string;
+  /** When it ends without activity (AAL2 1 h, AAL3 15 min). */
+  readonly idleExpiresAt: string;
+  readonly credentialId: string;
+}
+
+/** A new session: the secret goes into the cookie and nowhere else. */
+export interface IssuedSession {
+  readonly sessionId: string;
+  readonly session: SessionView;
+}
+
+export interface CredentialView {
+  /** base64url credential ID. */
+  readonly id: string;
+  readonly name: string;
+  readonly model: string | null;
+  readonly icon: string | null;
+  readonly class: CredentialClass;
+  /** Highest level a sign-in with it can reach; null when metadata refuses it. */
+  readonly aal: AssuranceLevel | null;
+  readonly reasons: readonly { readonly code: string; readonly message: string }[];
+  readonly fmt: string;
+  readonly aaguid: string;
+  readonly transports: readonly AuthenticatorTransport[];
+  readonly backupEligible: boolean;
+  readonly backupState: boolean;
+  readonly attestation: { readonly trust: string; readonly status: string | null };
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+}
+
+export interface SignInView {
+  readonly at: string;
+  readonly credentialId: string;
+  readonly credentialName: string | null;
+  readonly aal: AssuranceLevel | null;
+  readonly userVerified: boolean;
+  /** 'counter_regression' when the counter did not increase (recorded, per configuration). */
+  readonly signals: readonly string[];
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export interface OnboardingPassView {
+  readonly username: string;
+  readonly displayName: string;
+  readonly expiresAt: string;
+}
+
+/** The use cases. Every method may throw a `ServiceError` (see ./errors.ts) or a core `WebAuthnError`. */
+export interface TesseraServices {
+  readonly people: {
+    /** Create a person with a random 64-byte user handle and an onboarding pass (default 15 min). */
+    add(
+      input: { readonly username: string; readonly displayName?: string; readonly passLifetimeMs?: number },
+      now: Date,
+    ): Promise<{ readonly person: PersonView; readonly pass: string; readonly expiresAt: string }>;
+    /** A new pass for an existing person (e.g. the first one expired). */
+    issuePass(
+      input: { readonly username: string; readonly passLifetimeMs?: number },
+      now: Date,
+    ): Promise<{ readonly pass: string; readonly expiresAt: string }>;
+  };
+  readonly onboarding: {
+    describe(pass: string, now: Date): Promise<OnboardingPassView>;
+    options(
+      input: { readonly pass: string; readonly kind: EnrolmentKind },
+      ctx: CallContext,
+    ): Promise<PublicKeyCredentialCreationOptionsJSON>;
+    /** Verifies, consumes the pass, stores the credential and signs the person in, in one transaction. */
+    finish(
+      input: { readonly pass: string; readonly response: unknown; readonly name?: string },
+      ctx: CallContext,
+    ): Promise<{ readonly issued: IssuedSession; readonly credential: CredentialView }>;
+  };
+  readonly registration: {
+    /** Add another credential: needs a session whose sign-in is recent (5 minutes). */
+    options(input: { readonly kind: EnrolmentKind }, ctx: CallContext): Promise<PublicKeyCredentialCreationOptionsJSON>;
+    finish(input: { readonly response: unknown; readonly name?: string }, ctx: CallContext): Promise<CredentialView>;
+  };
+  readonly signIn: {
+    /** With a username: allowCredentials (plausible and deterministic when unknown). Without: discoverable. */
+    options(input: { readonly username?: string }, ctx: CallContext): Promise<PublicKeyCredentialRequestOptionsJSON>;
+    finish(input: { readonly response: unknown }, ctx: CallContext): Promise<IssuedSession>;
+  };
+  readonly sessions: {
+    /** The live session (refreshing its idle time), or null when absent, expired or idle too long. */
+    current(ctx: CallContext): Promise<SessionView | null>;
+    signOut(ctx: CallContext): Promise<void>;
+  };
+  readonly credentials: {
+    list(ctx: CallContext): Promise<readonly CredentialView[]>;
+    rename(input: { readonly id: string; readonly name: string }, ctx: CallContext): Promise<CredentialView>;
+    /** Never the last one (`last_credential`). */
+    remove(input: { readonly id: string }, ctx: CallContext): Promise<void>;
+  };
+  readonly signIns: {
+    recent(ctx: CallContext, limit?: number): Promise<readonly SignInView[]>;
+  };
+  readonly health: {
+    /** True when the database answers. */
+    ready(): Promise<boolean>;
+  };
+  /** Release the database. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+/**
+ * Typed errors of the use cases, with the HTTP status an outer layer answers with. Codes are
+ * stable; docs/errors.md lists them. Where a difference would tell an attacker whether an account
+ * or credential exists, the same code and message are used for both cases (`authentication_failed`).
+ */
+import { TesseraError } from '../core/errors.js';
+
+export const SERVICE_ERRORS = {
+  unauthenticated: { status: 401, message: 'Sign in first.' },
+  reauthentication_required: { status: 401, message: 'Sign in again to continue.' },
+  authentication_failed: { status: 400, message: 'The sign-in could not be verified.' },
+  registration_failed: { status: 400, message: 'The new credential could not be verified.' },
+  challenge_missing: { status: 400, message: 'There is no ceremony in progress; ask for new options.' },
+  challenge_expired: { status: 400, message: 'The ceremony took too long; ask for new options.' },
+  pass_invalid: { status: 400, message: 'This onboarding link is invalid, used or expired.' },
+  username_invalid: { status: 400, message: 'The username is not valid.' },
+  username_taken: { status: 409, message: 'That username is already in use.' },
+  credential_not_found: { status: 404, message: 'No such credential.' },
+  credential_already_registered: { status: 409, message: 'This credential is already registered.' },
+  last_credential: { status: 409, message: 'This is your only credential; add another before removing it.' },
+  credential_refused: { status: 403, message: 'This authenticator model is not accepted.' },
+  name_invalid: { status: 400, message: 'The name must be 1 to 64 printable characters.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
+
+export class ServiceError extends TesseraError {
+  declare readonly code: ServiceErrorCode;
+
+  constructor(code: ServiceErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(code, SERVICE_ERRORS[code].message, SERVICE_ERRORS[code].status, detail, options);
+  }
+}
+
+export function isServiceError(value: unknown): value is ServiceError {
+  return value instanceof ServiceError;
+}
