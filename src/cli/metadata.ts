@@ -15,9 +15,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
+  downloadBlob,
   type ImportResult,
   importBlob,
   loadSnapshot,
+  MetadataDownloadError,
   type MetadataStatus,
   openMetadataStore,
   status,
@@ -32,7 +34,7 @@ import {
 import { type CliIo, UsageError } from './io.js';
 
 const USAGE = [
-  'usage: tessera metadata import FILE [--at ISO-DATE] [--data-dir DIR] [--json]',
+  'usage: tessera metadata import FILE|URL [--at ISO-DATE] [--data-dir DIR] [--json]',
   '       tessera metadata status [--data-dir DIR] [--metadata-dir DIR] [--json]',
   '       tessera metadata show AAGUID|KEY-ID [--data-dir DIR] [--metadata-dir DIR] [--json]',
 ].join('\n');
@@ -102,10 +104,23 @@ async function runImport(argv: readonly string[], io: CliIo): Promise<number> {
   if (file === undefined || extra.length > 0) throw new UsageError(USAGE);
   const now = clock(io, args.at);
   let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    throw new UsageError(`cannot read ${file}`);
+  if (/^https?:\/\//i.test(file)) {
+    try {
+      bytes = await downloadBlob(file);
+    } catch (error) {
+      if (error instanceof MetadataDownloadError) {
+        // The network is optional: say what failed and leave the held BLOB in place.
+        io.err(`tessera metadata: ${error.message}\n`);
+        return 1;
+      }
+      throw error;
+    }
+  } else {
+    try {
+      bytes = await readFile(file);
+    } catch {
+      throw new UsageError(`cannot read ${file}`);
+    }
   }
   const result: ImportResult = await importBlob(openMetadataStore(args.dataDir), bytes, {
     now,

@@ -452,3 +452,62 @@ export async function snapshotFromPaths(
   }
   return { snapshot: buildSnapshot({ blob, statements }), issues };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Download (when the network allows; never required)
+// ---------------------------------------------------------------------------------------------
+
+/** Where the FIDO Alliance publishes the MDS3 BLOB (FIDO Metadata Service v3.0 §3.1.7). */
+export const FIDO_MDS_URL = 'https://mds3.fidoalliance.org/';
+
+export class MetadataDownloadError extends Error {
+  override readonly name = 'MetadataDownloadError';
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Fetch a BLOB over https (plain http only from a loopback address, for tests and local mirrors),
+ * bounded in time and size. The bytes are not trusted: `importBlob` verifies them like a file.
+ */
+export async function downloadBlob(
+  url: string,
+  options: { readonly timeoutMs?: number; readonly maxBytes?: number } = {},
+): Promise<Buffer> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MetadataDownloadError(`not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopback(parsed.hostname))) {
+    throw new MetadataDownloadError('metadata is downloaded over https only');
+  }
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  let response: Response;
+  try {
+    response = await fetch(parsed, {
+      redirect: 'error',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+  } catch (error) {
+    throw new MetadataDownloadError(
+      `cannot download ${parsed.origin}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (!response.ok) throw new MetadataDownloadError(`download failed: HTTP ${response.status}`);
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw new MetadataDownloadError(`the BLOB is larger than ${maxBytes} bytes`);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const body = response.body;
+  if (body === null) throw new MetadataDownloadError('the response has no body');
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw new MetadataDownloadError(`the BLOB is larger than ${maxBytes} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}

@@ -203,3 +203,58 @@ describe('usage', () => {
     expect(r.out).toContain('tessera metadata import FILE');
   });
 });
+
+describe('tessera metadata import from a URL', () => {
+  it('downloads a BLOB from a mirror and verifies it like a file; a failed download keeps what is held', async () => {
+    const { createServer } = await import('node:http');
+    const { readFileSync } = await import('node:fs');
+    const body = readFileSync(BLOB_9);
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      if (req.url === '/blob') {
+        res.writeHead(200, { 'content-type': 'application/jwt', 'content-length': body.length });
+        res.end(body);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const dir = dataDir();
+      const ok = await run([
+        'import',
+        `http://127.0.0.1:${port}/blob`,
+        '--at',
+        '2021-11-15',
+        '--data-dir',
+        dir,
+      ]);
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/no\. 9/);
+      const missing = await run([
+        'import',
+        `http://127.0.0.1:${port}/nothing`,
+        '--at',
+        '2021-11-15',
+        '--data-dir',
+        dir,
+      ]);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toMatch(/HTTP 404/);
+      const status = await run(['status', '--data-dir', dir, '--json']);
+      expect(JSON.parse(status.out)).toMatchObject({ blob: { serial: 9 } });
+      expect(requests).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses plain http to anything but a loopback address, without connecting', async () => {
+    const result = await run(['import', 'http://metadata.example/blob', '--data-dir', dataDir()]);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/https only/);
+  });
+});
