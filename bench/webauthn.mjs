@@ -727,7 +727,7 @@ async function main() {
     problems,
   };
 
-  if (JSON_OUT) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stdout.write(`${renderTable(report)}\n`);
   // A row that does not verify is a broken bench, not a slow one.
   if (problems.length > 0) process.exitCode = 1;
