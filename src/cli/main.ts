@@ -5,12 +5,18 @@ import { readFileSync } from 'node:fs';
 import { runInspect } from './inspect.js';
 import { type CliIo, UsageError } from './io.js';
 import { runMetadata } from './metadata.js';
+import { runPeople } from './people.js';
+import { runPolicy } from './policy.js';
+import { runServe } from './serve.js';
 
 type Command = (argv: readonly string[], io: CliIo) => number | Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
   inspect: { run: runInspect, summary: 'verify recorded WebAuthn responses offline and describe them' },
   metadata: { run: runMetadata, summary: 'import and inspect FIDO metadata (MDS3 BLOB, statements)' },
+  people: { run: (argv, io) => runPeople(argv, io), summary: 'add people and print their one-time onboarding links' },
+  policy: { run: runPolicy, summary: 'validate and simulate an assurance policy document' },
+  serve: { run: (argv, io) => runServe(argv, io), summary: 'run the server (what `npm start` does)' },
 };
 
 function help(): string {

@@ -9,7 +9,6 @@ export const SERVICE_ERRORS = {
   unauthenticated: { status: 401, message: 'Sign in first.' },
   reauthentication_required: { status: 401, message: 'Sign in again to continue.' },
   authentication_failed: { status: 400, message: 'The sign-in could not be verified.' },
-  registration_failed: { status: 400, message: 'The new credential could not be verified.' },
   challenge_missing: { status: 400, message: 'There is no ceremony in progress; ask for new options.' },
   challenge_expired: { status: 400, message: 'The ceremony took too long; ask for new options.' },
   pass_invalid: { status: 400, message: 'This onboarding link is invalid, used or expired.' },
@@ -20,6 +19,9 @@ export const SERVICE_ERRORS = {
   last_credential: { status: 409, message: 'This is your only credential; add another before removing it.' },
   credential_refused: { status: 403, message: 'This authenticator model is not accepted.' },
   name_invalid: { status: 400, message: 'The name must be 1 to 64 printable characters.' },
+  kind_invalid: { status: 400, message: 'The kind must be "passkey" or "security-key".' },
+  pass_lifetime_invalid: { status: 400, message: 'An onboarding pass must last from 1 minute to 7 days.' },
+  person_not_found: { status: 404, message: 'No person has that username.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;

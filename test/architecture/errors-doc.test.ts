@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORE_ERRORS } from '../../src/core/errors.js';
+import { HTTP_ERRORS } from '../../src/http/errors.js';
+import { SERVICE_ERRORS } from '../../src/services/errors.js';
 import { METADATA_STORE_ERRORS } from '../../src/store/metadata-file-store.js';
 import { METADATA_ERRORS, METADATA_WARNINGS } from '../../src/trust/metadata/errors.js';
 import { TRUST_REASONS } from '../../src/trust/metadata/trust.js';
@@ -14,8 +16,13 @@ import { ASSURANCE_REASONS } from '../../src/trust/reasons.js';
 const doc = readFileSync(resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
 const documented = new Set([...doc.matchAll(/^\|\s*`([a-z0-9_]+)`\s*\|/gm)].map((m) => m[1] ?? ''));
 
+const messages = (table: Readonly<Record<string, { readonly message: string }>>) =>
+  Object.fromEntries(Object.entries(table).map(([code, entry]) => [code, entry.message]));
+
 const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   CORE_ERRORS,
+  SERVICE_ERRORS: messages(SERVICE_ERRORS),
+  HTTP_ERRORS: messages(HTTP_ERRORS),
   METADATA_ERRORS,
   METADATA_WARNINGS,
   METADATA_STORE_ERRORS,

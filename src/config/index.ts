@@ -1,0 +1,15 @@
+/** Configuration: read at the edges (server start, CLI) and passed inward. */
+export {
+  CHALLENGE_TIMEOUT_MS,
+  COUNTER_REGRESSION_POLICIES,
+  type CounterRegressionAction,
+  type CounterRegressionPolicy,
+  type CounterRegressionSetting,
+  ENVIRONMENT,
+  type EnvironmentKey,
+  MAX_PASS_LIFETIME_MS,
+  PASS_LIFETIME_MS,
+  REAUTHENTICATION_WINDOW_MS,
+  RP_NAME,
+} from './defaults.js';
+export { type Config, ConfigError, isValidRpId, loadConfig } from './load.js';

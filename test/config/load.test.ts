@@ -1,0 +1,210 @@
+/**
+ * Configuration from the environment: defaults, derived values, and one clear line naming the
+ * variable for every bad value (never echoing a database URL, which may hold a password).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, ENVIRONMENT, loadConfig } from '../../src/config/index.js';
+
+function error(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const folder = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+const file = join(folder, 'file.json');
+writeFileSync(file, '{}');
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 8080,
+      rpId: 'localhost',
+      rpName: 'Tessera',
+      origins: ['http://localhost:8080'],
+      https: false,
+      dataDir: './data',
+      databaseUrl: null,
+      metadataDir: null,
+      conformance: false,
+      passLifetimeMs: 15 * 60_000,
+      challengeTimeoutMs: 300_000,
+      reauthenticationWindowMs: 5 * 60_000,
+      counterRegression: {
+        'synced-passkey': 'allow',
+        'device-bound-unverified': 'allow',
+        'device-bound-passkey': 'refuse',
+        'security-key': 'refuse',
+      },
+      counterRegressionSetting: 'refuse-attested',
+    });
+  });
+
+  it('freezes the result', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.origins)).toBe(true);
+    expect(Object.isFrozen(config.counterRegression)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      TESSERA_PORT: '443',
+      TESSERA_RP_ID: 'example.com',
+      TESSERA_ORIGINS: 'https://example.com, https://login.example.com,https://example.com:8443',
+      TESSERA_DATA_DIR: '/var/lib/tessera',
+      TESSERA_DATABASE_URL: 'postgresql://tessera:secret@db.internal:5432/tessera',
+      TESSERA_METADATA_DIR: folder,
+      TESSERA_CONFORMANCE: '1',
+      TESSERA_COUNTER_REGRESSION: 'allow',
+    });
+    expect(config).toMatchObject({
+      port: 443,
+      rpId: 'example.com',
+      origins: ['https://example.com', 'https://login.example.com', 'https://example.com:8443'],
+      https: true,
+      dataDir: '/var/lib/tessera',
+      databaseUrl: 'postgresql://tessera:secret@db.internal:5432/tessera',
+      metadataDir: folder,
+      conformance: true,
+      counterRegressionSetting: 'allow',
+    });
+    expect(Object.values(config.counterRegression)).toEqual(['allow', 'allow', 'allow', 'allow']);
+  });
+
+  it('derives the default origin from the port, treats empty variables as unset and drops duplicate origins', () => {
+    expect(loadConfig({ TESSERA_PORT: '3000' }).origins).toEqual(['http://localhost:3000']);
+    expect(loadConfig({ TESSERA_PORT: '', TESSERA_DATABASE_URL: ' ' })).toMatchObject({
+      port: 8080,
+      databaseUrl: null,
+    });
+    expect(loadConfig({ TESSERA_ORIGINS: 'http://localhost:8080,http://localhost:8080' }).origins).toEqual([
+      'http://localhost:8080',
+    ]);
+    expect(loadConfig({ TESSERA_ORIGINS: 'http://app.localhost:5173' }).origins).toEqual([
+      'http://app.localhost:5173',
+    ]);
+  });
+
+  it.each([
+    [{ TESSERA_PORT: 'abc' }, 'TESSERA_PORT must be an integer from 1 to 65535 (got "abc")'],
+    [{ TESSERA_PORT: '0' }, 'TESSERA_PORT must be an integer from 1 to 65535 (got "0")'],
+    [{ TESSERA_PORT: '65536' }, 'TESSERA_PORT must be an integer from 1 to 65535 (got "65536")'],
+    [{ TESSERA_PORT: '80.5' }, 'TESSERA_PORT must be an integer from 1 to 65535 (got "80.5")'],
+    [
+      { TESSERA_RP_ID: 'Example.com' },
+      'TESSERA_RP_ID must be a lower-case domain name such as example.com, without scheme, port or path (got "Example.com")',
+    ],
+    [
+      { TESSERA_RP_ID: 'https://example.com' },
+      'TESSERA_RP_ID must be a lower-case domain name such as example.com, without scheme, port or path (got "https://example.com")',
+    ],
+    [
+      { TESSERA_RP_ID: '10.0.0.1' },
+      'TESSERA_RP_ID must be a lower-case domain name such as example.com, without scheme, port or path (got "10.0.0.1")',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com' },
+      'TESSERA_ORIGINS must be set when TESSERA_RP_ID is not localhost (e.g. TESSERA_ORIGINS=https://example.com)',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'https://example.com/login' },
+      'TESSERA_ORIGINS entries must be exact origins, scheme://host[:port] in lower case with no path or default port (got "https://example.com/login"; did you mean "https://example.com"?)',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'https://example.com/' },
+      'TESSERA_ORIGINS entries must be exact origins, scheme://host[:port] in lower case with no path or default port (got "https://example.com/"; did you mean "https://example.com"?)',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'https://example.com:443' },
+      'TESSERA_ORIGINS entries must be exact origins, scheme://host[:port] in lower case with no path or default port (got "https://example.com:443"; did you mean "https://example.com"?)',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'example.com' },
+      'TESSERA_ORIGINS entries must be origins like https://example.com (got "example.com")',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'ftp://example.com' },
+      'TESSERA_ORIGINS entries must use https or http (got "ftp://example.com")',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'http://example.com' },
+      'TESSERA_ORIGINS entries must use https unless the host is localhost, as WebAuthn needs a secure context (got "http://example.com")',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'https://example.com,https://example.org' },
+      'TESSERA_ORIGINS entries must have TESSERA_RP_ID ("example.com") as host or parent domain (got "https://example.org")',
+    ],
+    [
+      { TESSERA_RP_ID: 'example.com', TESSERA_ORIGINS: 'https://notexample.com' },
+      'TESSERA_ORIGINS entries must have TESSERA_RP_ID ("example.com") as host or parent domain (got "https://notexample.com")',
+    ],
+    [
+      { TESSERA_RP_ID: 'login.example.com', TESSERA_ORIGINS: 'https://example.com' },
+      'TESSERA_ORIGINS entries must have TESSERA_RP_ID ("login.example.com") as host or parent domain (got "https://example.com")',
+    ],
+    [
+      { TESSERA_ORIGINS: 'http://localhost:8080,' },
+      'TESSERA_ORIGINS has an empty entry (got "http://localhost:8080,")',
+    ],
+    [
+      { TESSERA_DATABASE_URL: 'mysql://root:hunter2@db/tessera' },
+      'TESSERA_DATABASE_URL must start with postgres:// or postgresql://',
+    ],
+    [
+      { TESSERA_METADATA_DIR: join(folder, 'missing') },
+      `TESSERA_METADATA_DIR must be an existing folder (got ${JSON.stringify(join(folder, 'missing'))})`,
+    ],
+    [
+      { TESSERA_METADATA_DIR: file },
+      `TESSERA_METADATA_DIR must be an existing folder (got ${JSON.stringify(file)})`,
+    ],
+    [{ TESSERA_CONFORMANCE: 'yes' }, 'TESSERA_CONFORMANCE must be 1 or 0 (got "yes")'],
+    [
+      { TESSERA_COUNTER_REGRESSION: 'never' },
+      'TESSERA_COUNTER_REGRESSION must be one of refuse-attested, allow, refuse (got "never")',
+    ],
+  ])('refuses %j with one line naming the variable', (env, message) => {
+    const e = error(env);
+    expect(e.message).toBe(message);
+    expect(e.message).not.toContain('\n');
+    expect(message.startsWith(e.variable)).toBe(true);
+  });
+
+  it('never repeats the database URL, which may carry a password', () => {
+    expect(error({ TESSERA_DATABASE_URL: 'mysql://root:hunter2@db/x' }).message).not.toContain('hunter2');
+    expect(error({ TESSERA_DATABASE_URL: 'postgres://root:hunter2@[bad' }).message).toBe(
+      'TESSERA_DATABASE_URL is not a valid URL (postgres://user:password@host:port/database)',
+    );
+  });
+
+  it('keeps a bad value on one line, however it is written', () => {
+    expect(error({ TESSERA_PORT: '80\n81' }).message).toBe(
+      'TESSERA_PORT must be an integer from 1 to 65535 (got "80\\n81")',
+    );
+  });
+
+  it('documents every variable it reads', () => {
+    const names = Object.values(ENVIRONMENT).map((k) => k.name);
+    expect(names).toEqual([
+      'TESSERA_PORT',
+      'TESSERA_RP_ID',
+      'TESSERA_ORIGINS',
+      'TESSERA_DATA_DIR',
+      'TESSERA_DATABASE_URL',
+      'TESSERA_METADATA_DIR',
+      'TESSERA_CONFORMANCE',
+      'TESSERA_COUNTER_REGRESSION',
+    ]);
+    for (const key of Object.values(ENVIRONMENT)) expect(key.description.length).toBeGreaterThan(20);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The real Tessera server for the portal's end-to-end tests: the Fastify app, the use cases and a
+ * fresh database of the given dialect, in this process, on an ephemeral port of 127.0.0.1 reached
+ * as http://localhost:PORT (WebAuthn refuses 127.0.0.1 as an origin; localhost is a secure
+ * context and a valid RP ID).
+ *
+ * The portal served is the Vite build in dist/web. When it is missing or older than a file in web/,
+ * it is built first (`npm test` builds it anyway), so the tests always exercise the current source.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
+import { buildApp } from '../../src/http/app.js';
+import { createServices, metadataSource, type TesseraServices } from '../../src/services/index.js';
+import type { DialectName } from '../../src/store/database.js';
+import { createTestDatabase } from '../support/databases.js';
+
+const REPOSITORY = resolve(import.meta.dirname, '../..');
+const WEB_SOURCE = join(REPOSITORY, 'web');
+export const WEB_ROOT = join(REPOSITORY, 'dist/web');
+
+export interface TestServer {
+  /** http://localhost:PORT */
+  readonly origin: string;
+  readonly dialect: DialectName;
+  readonly services: TesseraServices;
+  /** The server's clock runs this much ahead from now on (session ages, reauthentication). */
+  advanceClock(ms: number): void;
+  /** A person and the onboarding link a browser opens. */
+  addPerson(username: string, displayName: string): Promise<{ readonly link: string }>;
+  close(): Promise<void>;
+}
+
+function newestMtime(path: string): number {
+  const stats = statSync(path);
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  let newest = stats.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+function builtMtime(): number {
+  try {
+    return statSync(join(WEB_ROOT, 'index.html')).mtimeMs;
+  } catch {
+    return Number.NEGATIVE_INFINITY;
+  }
+}
+
+let building: Promise<void> | null = null;
+
+/** Build the portal unless dist/web is newer than every file of web/. */
+export function ensurePortalBuilt(): Promise<void> {
+  building ??= (async () => {
+    if (builtMtime() >= newestMtime(WEB_SOURCE)) return;
+    const { build } = await import('vite');
+    await build({ configFile: join(WEB_SOURCE, 'vite.config.ts'), logLevel: 'warn' });
+  })();
+  return building;
+}
+
+/** A port nobody listens on right now (the config needs the origin before the app is built). */
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startServer(dialect: DialectName): Promise<TestServer> {
+  await ensurePortalBuilt();
+  const db = await createTestDatabase(dialect);
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const config = loadConfig({
+    TESSERA_PORT: String(port),
+    TESSERA_RP_ID: 'localhost',
+    TESSERA_ORIGINS: origin,
+    TESSERA_DATA_DIR: db.dataDir,
+    ...(db.settings.databaseUrl === null ? {} : { TESSERA_DATABASE_URL: db.settings.databaseUrl }),
+  });
+  const services = createServices({
+    db: db.database,
+    config,
+    metadata: metadataSource({ dataDir: config.dataDir, metadataDir: config.metadataDir }),
+  });
+  let offsetMs = 0;
+  const now = (): Date => new Date(Date.now() + offsetMs);
+  const app = buildApp({ services, config, webRoot: WEB_ROOT, logger: false, now });
+  try {
+    await app.listen({ port, host: '127.0.0.1' });
+  } catch (error) {
+    await db.cleanup();
+    throw error;
+  }
+  return {
+    origin,
+    dialect,
+    services,
+    advanceClock(ms) {
+      offsetMs += ms;
+    },
+    async addPerson(username, displayName) {
+      const { pass } = await services.people.add({ username, displayName }, now());
+      return { link: `${origin}/onboard#pass=${pass}` };
+    },
+    async close() {
+      await app.close();
+      // The test database owns the connection: cleanup closes it and drops the schema.
+      await db.cleanup();
+    },
+  };
+}
