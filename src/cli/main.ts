@@ -14,7 +14,10 @@ type Command = (argv: readonly string[], io: CliIo) => number | Promise<number>;
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
   inspect: { run: runInspect, summary: 'verify recorded WebAuthn responses offline and describe them' },
   metadata: { run: runMetadata, summary: 'import and inspect FIDO metadata (MDS3 BLOB, statements)' },
-  people: { run: (argv, io) => runPeople(argv, io), summary: 'add people and print their one-time onboarding links' },
+  people: {
+    run: (argv, io) => runPeople(argv, io),
+    summary: 'add people and print their one-time onboarding links',
+  },
   policy: { run: runPolicy, summary: 'validate and simulate an assurance policy document' },
   serve: { run: (argv, io) => runServe(argv, io), summary: 'run the server (what `npm start` does)' },
 };

@@ -121,12 +121,21 @@ export interface TesseraServices {
   };
   readonly registration: {
     /** Add another credential: needs a session whose sign-in is recent (5 minutes). */
-    options(input: { readonly kind: EnrolmentKind }, ctx: CallContext): Promise<PublicKeyCredentialCreationOptionsJSON>;
-    finish(input: { readonly response: unknown; readonly name?: string }, ctx: CallContext): Promise<CredentialView>;
+    options(
+      input: { readonly kind: EnrolmentKind },
+      ctx: CallContext,
+    ): Promise<PublicKeyCredentialCreationOptionsJSON>;
+    finish(
+      input: { readonly response: unknown; readonly name?: string },
+      ctx: CallContext,
+    ): Promise<CredentialView>;
   };
   readonly signIn: {
     /** With a username: allowCredentials (plausible and deterministic when unknown). Without: discoverable. */
-    options(input: { readonly username?: string }, ctx: CallContext): Promise<PublicKeyCredentialRequestOptionsJSON>;
+    options(
+      input: { readonly username?: string },
+      ctx: CallContext,
+    ): Promise<PublicKeyCredentialRequestOptionsJSON>;
     finish(input: { readonly response: unknown }, ctx: CallContext): Promise<IssuedSession>;
   };
   readonly sessions: {

@@ -22,7 +22,7 @@ import {
   type VirtualAuthenticator,
   WebAuthnEnvironment,
 } from './browser.js';
-import { startServer, type TestServer } from './server.js';
+import { removePortalBuild, startServer, type TestServer } from './server.js';
 
 /** The words the portal uses for each class (the wording). */
 const CLASS_WORDS: Readonly<Record<string, string>> = {
@@ -59,6 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await removePortalBuild();
 });
 
 afterEach(async () => {
@@ -336,6 +337,24 @@ describe.each(DIALECTS)('portal on %s', (dialect) => {
     expect(classes).toHaveLength(2);
     expect(classes).toContain('synced-passkey');
     expect(await passkey.credentials()).toHaveLength(1);
+  });
+
+  it('works in a browser without the WebAuthn JSON helpers (the portal converts by hand)', async () => {
+    const { link } = await server.addPerson('evelyn', 'Evelyn Boyd Granville');
+    const { context, page, webauthn } = await visit(server);
+    await context.addInitScript(
+      'delete PublicKeyCredential.parseCreationOptionsFromJSON; delete PublicKeyCredential.parseRequestOptionsFromJSON; delete PublicKeyCredential.prototype.toJSON;',
+    );
+    await webauthn.add(SECURITY_KEY);
+    await onboard(page, link, 'security-key', 'Old browser key');
+    expect(await page.evaluate('typeof PublicKeyCredential.parseCreationOptionsFromJSON')).toBe('undefined');
+    const [credential] = await serverCredentials(context);
+    expect(credential).toMatchObject({ name: 'Old browser key', backupEligible: false });
+
+    await signOut(page);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await accountShown(page);
+    expect(await serverSession(context)).toMatchObject({ credentialId: credential?.id });
   });
 
   it('says clearly what went wrong', async () => {

@@ -4,11 +4,11 @@
  * as http://localhost:PORT (WebAuthn refuses 127.0.0.1 as an origin; localhost is a secure
  * context and a valid RP ID).
  *
- * The portal served is the Vite build in dist/web. When it is missing or older than a file in web/,
- * it is built first (`npm test` builds it anyway), so the tests always exercise the current source.
+ * The portal served is built from web/ with its Vite configuration (see `buildPortal`).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/app.js';
@@ -16,9 +16,7 @@ import { createServices, metadataSource, type TesseraServices } from '../../src/
 import type { DialectName } from '../../src/store/database.js';
 import { createTestDatabase } from '../support/databases.js';
 
-const REPOSITORY = resolve(import.meta.dirname, '../..');
-const WEB_SOURCE = join(REPOSITORY, 'web');
-export const WEB_ROOT = join(REPOSITORY, 'dist/web');
+const WEB_SOURCE = resolve(import.meta.dirname, '../../web');
 
 export interface TestServer {
   /** http://localhost:PORT */
@@ -32,32 +30,32 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-function newestMtime(path: string): number {
-  const stats = statSync(path);
-  if (!stats.isDirectory()) return stats.mtimeMs;
-  let newest = stats.mtimeMs;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
-  return newest;
-}
+let portalBuild: Promise<string> | null = null;
 
-function builtMtime(): number {
-  try {
-    return statSync(join(WEB_ROOT, 'index.html')).mtimeMs;
-  } catch {
-    return Number.NEGATIVE_INFINITY;
-  }
-}
-
-let building: Promise<void> | null = null;
-
-/** Build the portal unless dist/web is newer than every file of web/. */
-export function ensurePortalBuilt(): Promise<void> {
-  building ??= (async () => {
-    if (builtMtime() >= newestMtime(WEB_SOURCE)) return;
+/**
+ * The portal, built from web/ into a folder of this test run's own: the tests always exercise the
+ * current source, and a concurrent `npm run build` (which empties dist/web) cannot pull files from
+ * under the running server.
+ */
+export function buildPortal(): Promise<string> {
+  portalBuild ??= (async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'tessera-e2e-web-'));
     const { build } = await import('vite');
-    await build({ configFile: join(WEB_SOURCE, 'vite.config.ts'), logLevel: 'warn' });
+    await build({
+      configFile: join(WEB_SOURCE, 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true, sourcemap: false },
+    });
+    return outDir;
   })();
-  return building;
+  return portalBuild;
+}
+
+export async function removePortalBuild(): Promise<void> {
+  if (portalBuild === null) return;
+  const outDir = await portalBuild.catch(() => null);
+  portalBuild = null;
+  if (outDir !== null) await rm(outDir, { recursive: true, force: true });
 }
 
 /** A port nobody listens on right now (the config needs the origin before the app is built). */
@@ -74,7 +72,7 @@ async function freePort(): Promise<number> {
 }
 
 export async function startServer(dialect: DialectName): Promise<TestServer> {
-  await ensurePortalBuilt();
+  const webRoot = await buildPortal();
   const db = await createTestDatabase(dialect);
   const port = await freePort();
   const origin = `http://localhost:${port}`;
@@ -92,7 +90,7 @@ export async function startServer(dialect: DialectName): Promise<TestServer> {
   });
   let offsetMs = 0;
   const now = (): Date => new Date(Date.now() + offsetMs);
-  const app = buildApp({ services, config, webRoot: WEB_ROOT, logger: false, now });
+  const app = buildApp({ services, config, webRoot, logger: false, now });
   try {
     await app.listen({ port, host: '127.0.0.1' });
   } catch (error) {

@@ -8,8 +8,9 @@
  * challenge by flow hash + purpose (primary key), a person's recent sign-ins; plus `expires_at` on
  * challenges and sessions so purging expired rows never scans the table.
  */
-import { type Kysely, sql } from 'kysely';
+
 import type { Migration } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { dialectOf } from '../database.js';
 
 /** A migration sees the schema as it is being built, not the final `Schema`. */

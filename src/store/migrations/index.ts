@@ -4,8 +4,7 @@
  * lock while migrating, so several instances starting together run each migration once.
  * Names sort in the order they must run.
  */
-import { Kysely, sql } from 'kysely';
-import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { type Database, dialectOf } from '../database.js';
 import type { Schema } from '../schema.js';
 import { initial } from './0001-initial.js';

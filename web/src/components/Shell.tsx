@@ -42,7 +42,7 @@ export function Shell({
           {headerEnd !== undefined && <div className="topbar-end">{headerEnd}</div>}
         </div>
       </header>
-      <main id="main" className={`page width-${width}`}>
+      <main id="main" className={`page width-${width}`} tabIndex={-1}>
         <h1 ref={heading} tabIndex={-1}>
           {title}
         </h1>
