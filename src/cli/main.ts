@@ -2,8 +2,11 @@
  * `tessera` — the operator's command line. One entry per command group, in a table.
  */
 import { readFileSync } from 'node:fs';
+import { runApps } from './apps.js';
+import { runGroups } from './groups.js';
 import { runInspect } from './inspect.js';
 import { type CliIo, UsageError } from './io.js';
+import { runKeys } from './keys.js';
 import { runMetadata } from './metadata.js';
 import { runPeople } from './people.js';
 import { runPolicy } from './policy.js';
@@ -12,13 +15,28 @@ import { runServe } from './serve.js';
 type Command = (argv: readonly string[], io: CliIo) => number | Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
+  apps: {
+    run: (argv, io) => runApps(argv, io),
+    summary: 'register the apps that sign people in with Tessera (OpenID Connect)',
+  },
+  groups: {
+    run: (argv, io) => runGroups(argv, io),
+    summary: 'the groups people belong to, which policy segments name',
+  },
   inspect: { run: runInspect, summary: 'verify recorded WebAuthn responses offline and describe them' },
+  keys: {
+    run: (argv, io) => runKeys(argv, io),
+    summary: 'list and rotate the OpenID Provider token-signing keys',
+  },
   metadata: { run: runMetadata, summary: 'import and inspect FIDO metadata (MDS3 BLOB, statements)' },
   people: {
     run: (argv, io) => runPeople(argv, io),
     summary: 'add people and print their one-time onboarding links',
   },
-  policy: { run: runPolicy, summary: 'validate and simulate an assurance policy document' },
+  policy: {
+    run: (argv, io) => runPolicy(argv, io),
+    summary: 'validate, simulate, apply and show the assurance policy and its history',
+  },
   serve: { run: (argv, io) => runServe(argv, io), summary: 'run the server (what `npm start` does)' },
 };
 

@@ -1,14 +1,16 @@
 /**
  * `tessera people` — people and their onboarding links, for operators:
  *
- *   tessera people add USERNAME [--name "Display Name"] [--lifetime MINUTES] [--json]
+ *   tessera people add USERNAME [--name "Display Name"] [--group G]… [--lifetime MINUTES] [--json]
  *   tessera people pass USERNAME [--lifetime MINUTES] [--json]
  *
  * `add` creates the person and prints a one-time onboarding link, `<first origin>/onboard#pass=…`
  * (the pass travels in the URL fragment, which browsers never send to a server); following it lets
  * the person enrol a first passkey or security key. `pass` issues a new link for an existing
  * person (the first expired or was lost) and withdraws any unused one. Links last 15 minutes
- * unless --lifetime says otherwise (1 minute to 7 days). There are no passwords.
+ * unless --lifetime says otherwise (1 minute to 7 days). There are no passwords. `--group` (repeatable)
+ * puts the person in groups (created when missing) before they enrol, so the assurance policy
+ * judges their first credential by their segment.
  *
  * The database and origins come from the environment (TESSERA_*, see src/config/defaults.ts);
  * the schema is migrated first, so this also works before the server has ever started.
@@ -28,7 +30,7 @@ import {
 import { type CliIo, UsageError } from './io.js';
 
 const USAGE = [
-  'usage: tessera people add USERNAME [--name "Display Name"] [--lifetime MINUTES] [--json]',
+  'usage: tessera people add USERNAME [--name "Display Name"] [--group G]… [--lifetime MINUTES] [--json]',
   '       tessera people pass USERNAME [--lifetime MINUTES] [--json]',
 ].join('\n');
 
@@ -39,6 +41,7 @@ interface Parsed {
   readonly username: string;
   readonly displayName: string | undefined;
   readonly lifetimeMs: number | undefined;
+  readonly groups: readonly string[];
   readonly json: boolean;
 }
 
@@ -50,6 +53,7 @@ function parse(argv: readonly string[]): Parsed {
     options: {
       name: { type: 'string' },
       lifetime: { type: 'string' },
+      group: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
     },
   });
@@ -58,6 +62,8 @@ function parse(argv: readonly string[]): Parsed {
     throw new UsageError(USAGE);
   if (command === 'pass' && values.name !== undefined)
     throw new UsageError(`--name is not an option here\n${USAGE}`);
+  if (command === 'pass' && values.group !== undefined)
+    throw new UsageError(`--group is not an option here (use tessera groups add)\n${USAGE}`);
   let lifetimeMs: number | undefined;
   if (values.lifetime !== undefined) {
     const minutes = /^\d{1,6}$/.test(values.lifetime) ? Number(values.lifetime) : Number.NaN;
@@ -65,7 +71,14 @@ function parse(argv: readonly string[]): Parsed {
       throw new UsageError(`--lifetime must be a whole number of minutes from 1 to ${MAX_LIFETIME_MINUTES}`);
     lifetimeMs = minutes * 60_000;
   }
-  return { command, username, displayName: values.name, lifetimeMs, json: values.json };
+  return {
+    command,
+    username,
+    displayName: values.name,
+    lifetimeMs,
+    groups: values.group ?? [],
+    json: values.json,
+  };
 }
 
 function link(config: Config, pass: string): string {
@@ -84,14 +97,18 @@ async function run(services: TesseraServices, config: Config, args: Parsed, io: 
       },
       now,
     );
+    for (const group of args.groups)
+      await services.groups.add({ group, usernames: [added.person.username] }, now);
     const url = link(config, added.pass);
     if (args.json) {
-      io.out(`${JSON.stringify({ person: added.person, link: url, expiresAt: added.expiresAt })}\n`);
+      io.out(
+        `${JSON.stringify({ person: added.person, groups: args.groups, link: url, expiresAt: added.expiresAt })}\n`,
+      );
       return 0;
     }
     io.out(
       [
-        `added ${added.person.username} (${added.person.displayName})`,
+        `added ${added.person.username} (${added.person.displayName})${args.groups.length > 0 ? ` in ${args.groups.join(', ')}` : ''}`,
         `onboarding link, single use, valid until ${added.expiresAt}:`,
         `  ${url}`,
       ].join('\n'),
@@ -136,7 +153,11 @@ export async function runPeople(
   } catch (error) {
     if (!isServiceError(error)) throw error;
     io.err(`tessera people: ${error.message}${error.detail ? ` (${error.detail})` : ''}\n`);
-    return error.code === 'username_invalid' || error.code === 'name_invalid' ? 2 : 1;
+    return error.code === 'username_invalid' ||
+      error.code === 'name_invalid' ||
+      error.code === 'group_invalid'
+      ? 2
+      : 1;
   } finally {
     await services.close();
   }

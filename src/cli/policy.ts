@@ -2,15 +2,21 @@
  * `tessera policy` — check a policy document, and see what it would do before applying it:
  *
  *   tessera policy validate FILE [--json]
- *   tessera policy simulate FILE --population FILE.json [--at DATE] [--people affected|all] [--json]
+ *   tessera policy simulate FILE [--population FILE.json] [--at DATE] [--people affected|all] [--json]
+ *   tessera policy apply FILE [--by NAME] [--json]
+ *   tessera policy show [--json]
+ *   tessera policy history [--diff] [--json]
  *
  * `validate` prints `FILE:LINE:COL: path: message` for each problem. `simulate` evaluates the
  * policy against every person and credential of a population file (the JSON input of
- * `simulate()`, described in docs/policy.md) at --at or now, applying nothing; reading people and
- * credentials from Tessera's own database comes with the server's store.
+ * `simulate()`, described in docs/policy.md), or without --population against Tessera's own
+ * database (people, their groups, and their credentials assessed against the current metadata),
+ * at --at or now, applying nothing. `apply` validates and stores a new version (with who applied it
+ * and the diff from the previous one), then ends the sessions that no longer qualify; `show`
+ * prints the policy in force, `history` every version.
  *
- * Exit codes: 0 valid / simulated; 1 the policy or the population file is invalid; 2 usage (bad
- * arguments, unreadable file).
+ * Exit codes: 0 valid / simulated / applied; 1 the policy or the population file is invalid, or
+ * no policy is applied (show); 2 usage (bad arguments, unreadable file, configuration).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -30,10 +36,14 @@ import {
   simulate,
 } from '../policy/index.js';
 import { type CliIo, UsageError } from './io.js';
+import { withServices } from './services.js';
 
 const USAGE = [
   'usage: tessera policy validate FILE [--at DATE] [--json]',
-  '       tessera policy simulate FILE --population FILE.json [--at DATE] [--people affected|all] [--json]',
+  '       tessera policy simulate FILE [--population FILE.json] [--at DATE] [--people affected|all] [--json]',
+  '       tessera policy apply FILE [--by NAME] [--json]',
+  '       tessera policy show [--json]',
+  '       tessera policy history [--diff] [--json]',
 ].join('\n');
 
 const HELP = `${USAGE}
@@ -44,18 +54,27 @@ simulate  Evaluate a proposed policy against every person and credential without
           per segment, who would be blocked, who would be warned, who lacks a backup, and why.
           --population  a JSON file {people: [{id, username?, groups}], credentials: [{personId,
                         class, aal, aaguid, model, attestationTrust, uvCapable, refused}]}
-                        (docs/policy.md). Reading people and credentials from Tessera's database
-                        comes with the server's store.
+                        (docs/policy.md). Without it: the people, groups and credentials in
+                        Tessera's database (TESSERA_* settings), each credential assessed
+                        against the current metadata.
           --at DATE     simulate at this date or date-time (default: now), e.g. the enforce date
           --people      list people too: "affected" (not simply allowed) or "all"
           --json        one JSON object for tools instead of the table
+apply     Validate and store FILE as the policy in force (a new version, with --by NAME, default
+          $USER, and the diff from the previous version), then end the sessions that no longer
+          qualify. Every server enforces it from its next request.
+show      Print the policy in force, its version, hash, and who applied it when.
+history   List every version, newest first (--diff: with the diff from the previous one).
 
-Exit codes: 0 valid / simulated; 1 invalid policy or population file; 2 usage.`;
+Exit codes: 0 valid / simulated / applied; 1 invalid policy or population file, or no policy
+applied (show); 2 usage or configuration.`;
 
 const OPTIONS = {
   population: { type: 'string' },
   at: { type: 'string' },
   people: { type: 'string' },
+  by: { type: 'string' },
+  diff: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -215,10 +234,10 @@ function personLine(p: PersonOutcome): string {
   return `  ${who}  ${p.segment}  ${notes.join('; ')}${codes.length > 0 ? `  — ${codes.join(', ')}` : ''}`;
 }
 
-function render(file: string, report: SimulationReport): string {
+function render(file: string, report: SimulationReport, database = false): string {
   const t = report.totals;
   const lines = [
-    `Simulation of ${file} at ${report.at} (nothing applied)`,
+    `Simulation of ${file}${database ? ' against the database' : ''} at ${report.at} (nothing applied)`,
     `${n(t.people)} people, ${n(t.credentials.total)} credentials${report.unmatchedCredentials > 0 ? ` (${n(report.unmatchedCredentials)} credentials name nobody and were skipped)` : ''}`,
     '',
     ...table(
@@ -279,11 +298,11 @@ function render(file: string, report: SimulationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function runSimulate(argv: readonly string[], io: CliIo): Promise<number> {
+async function runSimulate(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parse(argv);
   const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0) throw new UsageError(USAGE);
-  if (values.population === undefined) throw new UsageError(`--population FILE.json is required\n${USAGE}`);
+  if (file === undefined || extra.length > 0 || values.by !== undefined || values.diff)
+    throw new UsageError(USAGE);
   const people = values.people;
   if (people !== undefined && people !== 'affected' && people !== 'all')
     throw new UsageError(`--people must be "affected" or "all", got ${JSON.stringify(people)}`);
@@ -291,6 +310,18 @@ async function runSimulate(argv: readonly string[], io: CliIo): Promise<number> 
 
   const policy = await loadPolicy(file, io, values.json);
   if (typeof policy === 'number') return policy;
+  const options = { people: people ?? 'none' } as const;
+
+  if (values.population === undefined)
+    return withServices('policy', io, env, { metadata: true }, async (services) => {
+      const report = simulate(policy, await services.policy.population(), now, options);
+      io.out(
+        values.json
+          ? `${JSON.stringify({ file, population: 'database', ...report })}\n`
+          : render(file, report, true),
+      );
+      return 0;
+    });
 
   let raw: string;
   try {
@@ -310,12 +341,108 @@ async function runSimulate(argv: readonly string[], io: CliIo): Promise<number> 
     io.err(`${population.errors.map((e) => `${values.population}: ${e}`).join('\n')}\n`);
     return 1;
   }
-  const report = simulate(policy, population.population, now, { people: people ?? 'none' });
+  const report = simulate(policy, population.population, now, options);
   io.out(values.json ? `${JSON.stringify({ file, ...report })}\n` : render(file, report));
   return 0;
 }
 
-export async function runPolicy(argv: readonly string[], io: CliIo): Promise<number> {
+// ---------------------------------------------------------------------------------------------
+// apply, show, history
+// ---------------------------------------------------------------------------------------------
+
+function noExtra(values: ReturnType<typeof parse>['values'], allowed: readonly string[]): void {
+  for (const key of ['population', 'at', 'people', 'by', 'diff'] as const) {
+    const value = values[key];
+    if (!allowed.includes(key) && value !== undefined && value !== false)
+      throw new UsageError(`--${key} is not an option here\n${USAGE}`);
+  }
+}
+
+async function runApply(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parse(argv);
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) throw new UsageError(USAGE);
+  noExtra(values, ['by']);
+  const appliedBy = values.by ?? env.USER ?? env.LOGNAME ?? 'operator';
+  const text = await readPolicyFile(file);
+  if (typeof text !== 'string') {
+    io.out(`${formatPolicyError(text)}\n`);
+    return 1;
+  }
+  return withServices('policy', io, env, { metadata: true }, async (services) => {
+    const applied = await services.policy.apply(text, { appliedBy, fileName: file }, io.now());
+    if (values.json) {
+      io.out(`${JSON.stringify(applied)}\n`);
+      return 0;
+    }
+    const p = applied.policy;
+    io.out(
+      [
+        applied.unchanged
+          ? `${file}: unchanged — already policy version ${p.version} (applied by ${p.appliedBy} at ${p.appliedAt})`
+          : `${file}: applied as policy version ${p.version} by ${p.appliedBy} at ${p.appliedAt} (sha256 ${p.sha256})`,
+        `sessions ended because they no longer qualify: ${applied.sessionsEnded}`,
+        ...(applied.unchanged || p.diff === '' ? [] : ['', p.diff.trimEnd()]),
+      ].join('\n'),
+    );
+    return 0;
+  });
+}
+
+async function runShow(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (positionals.length > 0) throw new UsageError(USAGE);
+  noExtra(values, []);
+  return withServices('policy', io, env, { metadata: false }, async (services) => {
+    const current = await services.policy.current();
+    if (current === null) {
+      if (values.json) io.out(`${JSON.stringify({ policy: null })}\n`);
+      else io.out('no policy applied: everything that verifies is allowed (tessera policy apply FILE)\n');
+      return 1;
+    }
+    if (values.json) {
+      io.out(`${JSON.stringify({ policy: current })}\n`);
+      return 0;
+    }
+    io.out(
+      `# policy version ${current.version}, applied by ${current.appliedBy} at ${current.appliedAt}, sha256 ${current.sha256}\n${current.document}${current.document.endsWith('\n') ? '' : '\n'}`,
+    );
+    return 0;
+  });
+}
+
+async function runHistory(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (positionals.length > 0) throw new UsageError(USAGE);
+  noExtra(values, ['diff']);
+  return withServices('policy', io, env, { metadata: false }, async (services) => {
+    const history = await services.policy.history();
+    if (values.json) {
+      io.out(`${JSON.stringify({ history })}\n`);
+      return 0;
+    }
+    if (history.length === 0) {
+      io.out('no policy applied yet\n');
+      return 0;
+    }
+    const lines: string[] = [];
+    for (const v of history) {
+      const changed = v.diff.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l)).length;
+      lines.push(
+        `version ${v.version}  ${v.appliedAt}  by ${v.appliedBy}  sha256 ${v.sha256.slice(0, 12)}  ${changed} line${changed === 1 ? '' : 's'} changed`,
+      );
+      if (values.diff && v.diff !== '') lines.push(v.diff.trimEnd(), '');
+    }
+    io.out(`${lines.join('\n')}\n`);
+    return 0;
+  });
+}
+
+export async function runPolicy(
+  argv: readonly string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
     io.out(`${HELP}\n`);
@@ -326,6 +453,9 @@ export async function runPolicy(argv: readonly string[], io: CliIo): Promise<num
     return 0;
   }
   if (sub === 'validate') return runValidate(rest, io);
-  if (sub === 'simulate') return runSimulate(rest, io);
+  if (sub === 'simulate') return runSimulate(rest, io, env);
+  if (sub === 'apply') return runApply(rest, io, env);
+  if (sub === 'show') return runShow(rest, io, env);
+  if (sub === 'history') return runHistory(rest, io, env);
   throw new UsageError(`unknown subcommand "${sub}"\n${USAGE}`);
 }

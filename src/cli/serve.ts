@@ -13,8 +13,9 @@
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, ENVIRONMENT, loadConfig } from '../config/index.js';
 import { buildApp } from '../http/app.js';
+import { issuerFor, oidcRoutes } from '../oidc/index.js';
 import { createConformanceServices } from '../services/conformance.js';
-import { createServices, metadataSource } from '../services/index.js';
+import { createServices, metadataSource, oidcStorage } from '../services/index.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import type { CliIo } from './io.js';
@@ -84,9 +85,21 @@ export async function runServe(
     metadata: metadataSource({ dataDir: config.dataDir, metadataDir: config.metadataDir, db: database }),
   };
   const services = createServices(deps);
+  const env = options.env ?? process.env;
+  const origin = config.origins[0] ?? `http://localhost:${config.port}`;
+  const oidc = oidcRoutes({
+    oidc: {
+      issuer: issuerFor(origin),
+      registrationToken: env.TESSERA_OIDC_REGISTRATION_TOKEN || null,
+      storage: oidcStorage(database),
+    },
+    services,
+    context: { secure: config.https, now: () => new Date() },
+  });
   const app = buildApp({
     services,
     config,
+    mounts: [oidc],
     ...(config.conformance ? { conformance: createConformanceServices(deps) } : {}),
   });
 

@@ -49,6 +49,8 @@ export interface BuildAppOptions {
   readonly webRoot?: string;
   /** The clock given to the services; default the system clock. */
   readonly now?: () => Date;
+  /** More routes mounted beside the API (the OpenID Provider, src/oidc), before the portal. */
+  readonly mounts?: readonly ((app: FastifyInstance) => Promise<void>)[];
 }
 
 /** Header paths pino replaces with "[Redacted]" wherever a request or response is logged. */
@@ -115,6 +117,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   if (config.conformance && options.conformance !== undefined) {
     app.register(conformanceRoutes, { conformance: options.conformance, settings });
   }
+  for (const mount of options.mounts ?? []) app.register(mount);
   app.register(portalRoutes, { webRoot: options.webRoot ?? resolve(import.meta.dirname, '../web') });
   return app;
 }

@@ -31,5 +31,10 @@ export function isHttpError(value: unknown): value is HttpError {
 
 /** The body of every error answer of the JSON API. */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    /** `policy_denied` only: the policy's reasons, each a stable code and a sentence. */
+    readonly reasons?: readonly { readonly code: string; readonly message: string }[];
+  };
 }

@@ -3,6 +3,7 @@
  * each enforcement point with explanations, and simulation. Pure: no I/O, no clock reads.
  */
 
+export { unifiedDiff } from './diff.js';
 export {
   ASSURANCE_LEVELS,
   type AssuranceLevel,

@@ -6,11 +6,12 @@ import type { CredentialRecord } from '../store/credentials.js';
 import type { DialectName } from '../store/database.js';
 import { findPersonById, type PersonRecord } from '../store/people.js';
 import type { Schema } from '../store/schema.js';
-import { type SessionRecord, touchSession } from '../store/sessions.js';
+import { deleteSession, type SessionRecord, touchSession } from '../store/sessions.js';
 import { assessCredential, type CredentialAssessment, type CredentialFacts } from '../trust/assessment.js';
 import type { MetadataSnapshot } from '../trust/metadata/index.js';
 import type { CallContext } from './contract.js';
 import { ServiceError } from './errors.js';
+import type { PolicyInForce } from './policy.js';
 import { secretHash } from './secrets.js';
 
 export interface ServiceContext {
@@ -21,6 +22,10 @@ export interface ServiceContext {
   snapshot(): Promise<MetadataSnapshot>;
   /** The server's key for plausible allowCredentials of unknown usernames (stored in the database). */
   allowCredentialsKey(): Promise<Buffer>;
+  /** The assurance policy in force, or null (the built-in default: allow what verifies). */
+  policy(): Promise<PolicyInForce | null>;
+  /** Does this live session still satisfy the policy (`decideSession`)? Always true without one. */
+  sessionQualifies(session: SessionRecord, now: Date): Promise<boolean>;
 }
 
 /** What trust assessment reads of a stored credential (its registration evidence and time). */
@@ -50,11 +55,18 @@ export interface LiveSession {
   readonly person: PersonRecord;
 }
 
-/** The caller's live session (its idle clock restarted), or null. */
+/**
+ * The caller's live session (its idle clock restarted), or null. A session the policy no longer
+ * allows (decideSession: its level, its credential, the segment's limits) is ended here.
+ */
 export async function liveSession(sc: ServiceContext, ctx: CallContext): Promise<LiveSession | null> {
   if (ctx.sessionId === null || ctx.sessionId === '') return null;
   const session = await touchSession(sc.db, secretHash(ctx.sessionId), ctx.now.getTime());
   if (session === null) return null;
+  if (!(await sc.sessionQualifies(session, ctx.now))) {
+    await deleteSession(sc.db, session.hash);
+    return null;
+  }
   const person = await findPersonById(sc.db, session.personId);
   return person === null ? null : { session, person };
 }

@@ -9,6 +9,7 @@ import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
 } from '../core/index.js';
+import type { Population } from '../policy/index.js';
 import type { AssuranceLevel, CredentialClass } from '../trust/assessment.js';
 
 /** What every call knows about the request, passed in by the caller (HTTP or CLI). */
@@ -93,6 +94,60 @@ export interface OnboardingPassView {
   readonly expiresAt: string;
 }
 
+/** A reason the assurance policy gives (docs/policy.md, "Reason codes"): a stable code and a sentence. */
+export interface PolicyNotice {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** An answer that may carry the policy's warnings (warn phase): what to do, and by when. */
+export type Warned<T> = T & { readonly warnings?: readonly PolicyNotice[] };
+
+export interface PolicyDecisionView {
+  /** Where the decision was made: 'session' (the credential and level of this session) or 'backup'. */
+  readonly point: string;
+  readonly effect: 'allow' | 'warn' | 'deny';
+  readonly reasons: readonly PolicyNotice[];
+  /** When enforcement starts (ISO 8601), for a warning about something that will be denied. */
+  readonly deadline: string | null;
+}
+
+/** What the policy says about the signed-in person now (GET /api/policy/status). */
+export interface PolicyStatusView {
+  readonly segment: string;
+  readonly phase: 'monitor' | 'warn' | 'enforce';
+  /** Decisions that are not simply `allow`, with their warn and deny reasons. */
+  readonly decisions: readonly PolicyDecisionView[];
+}
+
+export interface PolicyVersionView {
+  readonly version: number;
+  readonly sha256: string;
+  readonly appliedBy: string;
+  readonly appliedAt: string;
+  /** Unified diff from the previous version. */
+  readonly diff: string;
+}
+
+export interface AppliedPolicyView extends PolicyVersionView {
+  /** The document exactly as applied. */
+  readonly document: string;
+}
+
+export interface PolicyApplied {
+  readonly policy: AppliedPolicyView;
+  /** True when the document was the one in force already (no new version). */
+  readonly unchanged: boolean;
+  /** Sessions ended because they no longer qualify (decideSession said deny). */
+  readonly sessionsEnded: number;
+}
+
+export interface GroupView {
+  readonly name: string;
+  /** Usernames, sorted. */
+  readonly members: readonly string[];
+}
+
 /** The use cases. Every method may throw a `ServiceError` (see ./errors.ts) or a core `WebAuthnError`. */
 export interface TesseraServices {
   readonly people: {
@@ -117,7 +172,7 @@ export interface TesseraServices {
     finish(
       input: { readonly pass: string; readonly response: unknown; readonly name?: string },
       ctx: CallContext,
-    ): Promise<{ readonly issued: IssuedSession; readonly credential: CredentialView }>;
+    ): Promise<Warned<{ readonly issued: IssuedSession; readonly credential: CredentialView }>>;
   };
   readonly registration: {
     /** Add another credential: needs a session whose sign-in is recent (5 minutes). */
@@ -128,7 +183,7 @@ export interface TesseraServices {
     finish(
       input: { readonly response: unknown; readonly name?: string },
       ctx: CallContext,
-    ): Promise<CredentialView>;
+    ): Promise<Warned<CredentialView>>;
   };
   readonly signIn: {
     /** With a username: allowCredentials (plausible and deterministic when unknown). Without: discoverable. */
@@ -136,10 +191,13 @@ export interface TesseraServices {
       input: { readonly username?: string },
       ctx: CallContext,
     ): Promise<PublicKeyCredentialRequestOptionsJSON>;
-    finish(input: { readonly response: unknown }, ctx: CallContext): Promise<IssuedSession>;
+    finish(input: { readonly response: unknown }, ctx: CallContext): Promise<Warned<IssuedSession>>;
   };
   readonly sessions: {
-    /** The live session (refreshing its idle time), or null when absent, expired or idle too long. */
+    /**
+     * The live session (refreshing its idle time), or null when absent, expired, idle too long, or
+     * no longer allowed by the assurance policy (`decideSession`; such a session is ended).
+     */
     current(ctx: CallContext): Promise<SessionView | null>;
     signOut(ctx: CallContext): Promise<void>;
   };
@@ -151,6 +209,40 @@ export interface TesseraServices {
   };
   readonly signIns: {
     recent(ctx: CallContext, limit?: number): Promise<readonly SignInView[]>;
+  };
+  /**
+   * The assurance policy (docs/policy.md). Until one is applied, everything that verifies is
+   * allowed (the built-in default).
+   */
+  readonly policy: {
+    /**
+     * Validate and store a new version (refused with `policy_invalid` and every problem), then end
+     * the sessions that no longer qualify.
+     */
+    apply(
+      text: string,
+      input: { readonly appliedBy: string; readonly fileName?: string },
+      now: Date,
+    ): Promise<PolicyApplied>;
+    current(): Promise<AppliedPolicyView | null>;
+    /** Every version, newest first. */
+    history(): Promise<readonly PolicyVersionView[]>;
+    /** The signed-in person's segment, phase, and what the policy warns them about. */
+    status(ctx: CallContext): Promise<PolicyStatusView>;
+    /** Everyone and their credentials, assessed against the current metadata, for `simulate()`. */
+    population(): Promise<Population>;
+  };
+  readonly groups: {
+    /** Create the group if needed and add these people to it. */
+    add(
+      input: { readonly group: string; readonly usernames?: readonly string[] },
+      now: Date,
+    ): Promise<GroupView>;
+    /** Remove these people from the group, or without usernames delete the group. */
+    remove(input: { readonly group: string; readonly usernames?: readonly string[] }): Promise<void>;
+    list(): Promise<readonly GroupView[]>;
+    /** A person's groups. */
+    of(username: string): Promise<readonly string[]>;
   };
   readonly health: {
     /** True when the database answers. */

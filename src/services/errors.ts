@@ -22,6 +22,13 @@ export const SERVICE_ERRORS = {
   kind_invalid: { status: 400, message: 'The kind must be "passkey" or "security-key".' },
   pass_lifetime_invalid: { status: 400, message: 'An onboarding pass must last from 1 minute to 7 days.' },
   person_not_found: { status: 404, message: 'No person has that username.' },
+  policy_denied: { status: 403, message: 'The assurance policy does not allow this.' },
+  policy_invalid: { status: 400, message: 'The policy document is not valid.' },
+  group_invalid: {
+    status: 400,
+    message: 'A group name must be 1 to 128 characters: letters, digits, ".", "_", "-", "@" or ":".',
+  },
+  group_not_found: { status: 404, message: 'No such group.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
@@ -31,6 +38,32 @@ export class ServiceError extends TesseraError {
 
   constructor(code: ServiceErrorCode, detail?: string, options?: { cause?: unknown }) {
     super(code, SERVICE_ERRORS[code].message, SERVICE_ERRORS[code].status, detail, options);
+  }
+}
+
+/** A reason the assurance policy gives for a decision (docs/policy.md, "Reason codes"). */
+export interface PolicyReasonView {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** `policy_denied` with the policy's reasons, which the HTTP layer passes on to the client. */
+export class PolicyDeniedError extends ServiceError {
+  readonly reasons: readonly PolicyReasonView[];
+
+  constructor(reasons: readonly PolicyReasonView[], detail?: string) {
+    super('policy_denied', detail ?? reasons.map((r) => r.code).join(', '));
+    this.reasons = reasons;
+  }
+}
+
+/** `policy_invalid` with each problem as `FILE:LINE:COL: path: message`. */
+export class PolicyInvalidError extends ServiceError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('policy_invalid', problems.slice(0, 5).join('; '));
+    this.problems = problems;
   }
 }
 

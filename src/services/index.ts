@@ -26,6 +26,7 @@ import type { TesseraServices } from './contract.js';
 import { credentialsService } from './credentials.js';
 import { onboardingService } from './onboarding.js';
 import { peopleService } from './people.js';
+import { groupsService, policyReader, policyService, sessionQualifies } from './policy.js';
 import { registrationService } from './registration.js';
 import { sessionsService } from './sessions.js';
 import { signInService } from './sign-in.js';
@@ -35,7 +36,15 @@ import { signInsService } from './sign-ins.js';
 export { type Database, type DialectName, openDatabase } from '../store/database.js';
 export { MigrationError, migrateToLatest } from '../store/migrations/index.js';
 export type * from './contract.js';
-export { isServiceError, SERVICE_ERRORS, ServiceError, type ServiceErrorCode } from './errors.js';
+export {
+  isServiceError,
+  PolicyDeniedError,
+  PolicyInvalidError,
+  SERVICE_ERRORS,
+  ServiceError,
+  type ServiceErrorCode,
+} from './errors.js';
+export * from './oidc.js';
 export { emptyMetadata, metadataSource, type SnapshotSourceOptions } from './snapshot-source.js';
 
 export interface ServiceDeps {
@@ -53,6 +62,7 @@ export function createServices(deps: ServiceDeps): TesseraServices {
   const close = deps.db instanceof Kysely ? () => db.destroy() : deps.db.close;
   let allowKey: Promise<Buffer> | null = null;
 
+  const readPolicy = policyReader(db);
   const sc: ServiceContext = {
     db,
     dialect: dialectOf(db),
@@ -69,6 +79,8 @@ export function createServices(deps: ServiceDeps): TesseraServices {
       }
       return allowKey;
     },
+    policy: readPolicy,
+    sessionQualifies: (session, now) => sessionQualifies(sc, session, now),
   };
 
   return {
@@ -79,6 +91,8 @@ export function createServices(deps: ServiceDeps): TesseraServices {
     sessions: sessionsService(sc),
     credentials: credentialsService(sc),
     signIns: signInsService(sc),
+    policy: policyService(sc),
+    groups: groupsService(sc),
     health: { ready: () => ping(db) },
     close,
   };

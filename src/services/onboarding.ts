@@ -24,6 +24,7 @@ import {
   verifyEnrolment,
 } from './enrolment.js';
 import { ServiceError } from './errors.js';
+import { enforceRegistration, sessionLimits, withWarnings } from './policy.js';
 import { randomToken, sameBytes, secretHash } from './secrets.js';
 import { amrFor, newSession } from './sessions.js';
 import { requireKind, requireName } from './validation.js';
@@ -90,6 +91,8 @@ export function onboardingService(sc: ServiceContext): TesseraServices['onboardi
 
       const evidence = verifyEnrolment(sc, input.response, challenge, ctx);
       const assessment = await assessEnrolment(sc, evidence, ctx);
+      // The assurance policy: a denied credential is not enrolled (policy_denied, with the reasons).
+      const warnings = await enforceRegistration(sc, person.id, assessment, evidence.aaguid, ctx.now);
       const level = assessSignIn(assessment, { uv: evidence.flags.uv });
       const aal = level.aal ?? 'AAL1';
       const credential = credentialRecord({
@@ -105,6 +108,7 @@ export function onboardingService(sc: ServiceContext): TesseraServices['onboardi
         aal,
         amr: amrFor(assessment, evidence.flags.uv),
         now,
+        limits: await sessionLimits(sc, person.id, aal),
       });
 
       await sc.db.transaction().execute(async (trx) => {
@@ -131,6 +135,7 @@ export function onboardingService(sc: ServiceContext): TesseraServices['onboardi
       return {
         issued: { sessionId: issued.sessionId, session: sessionView(issued.record, person) },
         credential: credentialView(credential, assessment),
+        ...withWarnings(warnings),
       };
     },
   };

@@ -7,7 +7,7 @@
 import { consumeChallenge, putChallenge } from '../store/challenges.js';
 import { insertCredential } from '../store/credentials.js';
 import { requireSession, type ServiceContext } from './context.js';
-import type { CredentialView, TesseraServices } from './contract.js';
+import type { CredentialView, TesseraServices, Warned } from './contract.js';
 import {
   assessEnrolment,
   creationOptions,
@@ -16,6 +16,7 @@ import {
   verifyEnrolment,
 } from './enrolment.js';
 import { ServiceError } from './errors.js';
+import { enforceRegistration, withWarnings } from './policy.js';
 import { sameBytes, secretHash } from './secrets.js';
 import { requireKind, requireName } from './validation.js';
 import { credentialView } from './views.js';
@@ -47,7 +48,7 @@ export function registrationService(sc: ServiceContext): TesseraServices['regist
       return options;
     },
 
-    async finish(input, ctx): Promise<CredentialView> {
+    async finish(input, ctx): Promise<Warned<CredentialView>> {
       const name = input.name === undefined ? null : requireName(input.name);
       const now = ctx.now.getTime();
       const { session, person } = await requireSession(sc, ctx);
@@ -61,6 +62,8 @@ export function registrationService(sc: ServiceContext): TesseraServices['regist
 
       const evidence = verifyEnrolment(sc, input.response, challenge, ctx);
       const assessment = await assessEnrolment(sc, evidence, ctx);
+      // The assurance policy: a denied credential is not enrolled (policy_denied, with the reasons).
+      const warnings = await enforceRegistration(sc, person.id, assessment, evidence.aaguid, ctx.now);
       const credential = credentialRecord({
         evidence,
         assessment,
@@ -72,7 +75,7 @@ export function registrationService(sc: ServiceContext): TesseraServices['regist
         if ((await insertCredential(trx, credential)) === 'duplicate')
           throw new ServiceError('credential_already_registered');
       });
-      return credentialView(credential, assessment);
+      return { ...credentialView(credential, assessment), ...withWarnings(warnings) };
     },
   };
 }

@@ -42,9 +42,11 @@ export function newSession(input: {
   readonly aal: AssuranceLevel;
   readonly amr: readonly string[];
   readonly now: number;
+  /** The person's segment's limits when a policy makes them shorter than the level's. */
+  readonly limits?: { readonly absoluteMs: number; readonly idleMs: number };
 }): { readonly sessionId: string; readonly record: SessionRecord } {
   const sessionId = randomToken();
-  const limits = SESSION_LIMITS[input.aal];
+  const limits = input.limits ?? SESSION_LIMITS[input.aal];
   return {
     sessionId,
     record: {

@@ -40,8 +40,9 @@ import { deleteSession, insertSession, purgeExpiredSessions } from '../store/ses
 import { insertSignIn } from '../store/sign-ins.js';
 import { assessSignIn, type CredentialAssessment } from '../trust/assessment.js';
 import { assess, type ServiceContext } from './context.js';
-import type { CallContext, IssuedSession, TesseraServices } from './contract.js';
+import type { CallContext, IssuedSession, TesseraServices, Warned } from './contract.js';
 import { ServiceError } from './errors.js';
+import { judgeSignIn, signInOutcome, withWarnings } from './policy.js';
 import { randomToken, secretHash } from './secrets.js';
 import { amrFor, newSession } from './sessions.js';
 import { normalizeUsername } from './validation.js';
@@ -53,6 +54,8 @@ export const SIGNALS = {
   counterRegression: 'counter_regression',
   /** Metadata status reports made the credential's model unacceptable. */
   credentialRefused: 'credential_refused',
+  /** The assurance policy denied the sign-in (docs/policy.md). */
+  policyDenied: 'policy_denied',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -174,7 +177,7 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
       return options;
     },
 
-    async finish(input, ctx): Promise<IssuedSession> {
+    async finish(input, ctx): Promise<Warned<IssuedSession>> {
       const now = ctx.now.getTime();
       // 1. The challenge, on its own: whatever happens next, it cannot be used again.
       const taken = await consumeChallenge(sc.db, secretHash(ctx.flowId), 'authentication', now);
@@ -220,6 +223,13 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
       // 3. What the credential is worth today, and this sign-in's level.
       const assessment = assess(credential, await sc.snapshot());
       const level = assessSignIn(assessment, { uv: evidence.flags.uv });
+      // The assurance policy, when one is applied: this sign-in's level, and whether the credential
+      // (assessed now: a model revoked or denied since enrolment) is still allowed.
+      const verdict = await judgeSignIn(sc, person.id, assessment, credential.aaguid, level, ctx.now);
+      if (verdict.decision?.effect === 'deny')
+        await recordRefusal(sc, { credential, evidence, assessment, signal: SIGNALS.policyDenied }, ctx);
+      // policy_denied with the reasons on deny, else the warnings (none without a policy).
+      const warnings = signInOutcome(verdict);
       if (level.refused || level.aal === null) {
         await recordRefusal(sc, { credential, evidence, assessment, signal: SIGNALS.credentialRefused }, ctx);
         throw new ServiceError('credential_refused', `${assessment.attestation.status ?? 'refused'}`);
@@ -239,6 +249,7 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
         aal,
         amr: amrFor(assessment, evidence.flags.uv),
         now,
+        limits: verdict.limits,
       });
       try {
         await sc.db.transaction().execute(async (trx) => {
@@ -277,7 +288,11 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
         await recordRefusal(sc, refusal, ctx);
         throw failed(`counter_regression: counter ${evidence.counter} was overtaken by a concurrent sign-in`);
       }
-      return { sessionId: issued.sessionId, session: sessionView(issued.record, person) };
+      return {
+        sessionId: issued.sessionId,
+        session: sessionView(issued.record, person),
+        ...withWarnings(warnings),
+      };
     },
   };
 }

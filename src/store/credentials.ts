@@ -250,3 +250,14 @@ export async function removeCredentialUnlessLast(
     .executeTakeFirst();
   return exists ? 'last' : 'not_found';
 }
+
+/** Every credential, in a stable order (for simulating a policy against the whole database). */
+export async function allCredentials(db: Kysely<Schema>): Promise<CredentialRecord[]> {
+  const rows = await db
+    .selectFrom('credentials')
+    .selectAll()
+    .orderBy('person_id')
+    .orderBy('created_at')
+    .execute();
+  return rows.map(record);
+}

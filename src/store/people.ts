@@ -86,3 +86,9 @@ export async function lockPerson(
   if (dialect !== 'postgres') return;
   await trx.selectFrom('people').select('id').where('id', '=', personId).forUpdate().execute();
 }
+
+/** Everyone, by username (for simulating a policy against the whole database). */
+export async function allPeople(db: Kysely<Schema>): Promise<PersonRecord[]> {
+  const rows = await db.selectFrom('people').selectAll().orderBy('username').execute();
+  return rows.map(record);
+}

@@ -136,6 +136,30 @@ export interface MetadataBlobsTable {
   imported_at: number;
 }
 
+export interface PoliciesTable {
+  /** 1, 2, 3…: the newest row is the policy in force. */
+  version: number;
+  /** The document exactly as applied (YAML or JSON). */
+  document: string;
+  /** Hex SHA-256 of the document. */
+  sha256: string;
+  applied_by: string;
+  applied_at: number;
+  /** Unified diff from the previous version (from nothing, for the first). */
+  diff: string;
+}
+
+export interface GroupsTable {
+  name: string;
+  created_at: number;
+}
+
+export interface PersonGroupsTable {
+  person_id: string;
+  group_name: string;
+  added_at: number;
+}
+
 export interface Schema {
   settings: SettingsTable;
   people: PeopleTable;
@@ -145,4 +169,33 @@ export interface Schema {
   passes: PassesTable;
   sign_ins: SignInsTable;
   metadata_blobs: MetadataBlobsTable;
+  policies: PoliciesTable;
+  groups: GroupsTable;
+  person_groups: PersonGroupsTable;
+  oidc_models: OidcModelsTable;
+  oidc_keys: OidcKeysTable;
+}
+
+/** oidc-provider's persisted models (migration 0003). */
+export interface OidcModelsTable {
+  /** oidc-provider model name, e.g. 'Session', 'AuthorizationCode', 'Client'. */
+  model: string;
+  id: string;
+  /** The model's payload, JSON. */
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  consumed_at: number | null;
+  /** null: never expires (registered clients). */
+  expires_at: number | null;
+}
+
+/** The OpenID Provider's signing keys (private JWK JSON). */
+export interface OidcKeysTable {
+  kid: string;
+  jwk: string;
+  created_at: number;
+  retired_at: number | null;
+  removed_at: number | null;
 }

@@ -94,3 +94,9 @@ export async function purgeExpiredSessions(db: Kysely<Schema>, now: number): Pro
   const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Sessions not past their absolute end (idle ones included), for re-checking them against a new policy. */
+export async function liveSessions(db: Kysely<Schema>, now: number): Promise<SessionRecord[]> {
+  const rows = await db.selectFrom('sessions').selectAll().where('expires_at', '>', now).execute();
+  return rows.map(record);
+}

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORE_ERRORS } from '../../src/core/errors.js';
 import { HTTP_ERRORS } from '../../src/http/errors.js';
+import { OIDC_ERRORS } from '../../src/oidc/errors.js';
 import { SERVICE_ERRORS } from '../../src/services/errors.js';
 import { METADATA_STORE_ERRORS } from '../../src/store/metadata-file-store.js';
 import { METADATA_ERRORS, METADATA_WARNINGS } from '../../src/trust/metadata/errors.js';
@@ -23,6 +24,7 @@ const TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   CORE_ERRORS,
   SERVICE_ERRORS: messages(SERVICE_ERRORS),
   HTTP_ERRORS: messages(HTTP_ERRORS),
+  OIDC_ERRORS: messages(OIDC_ERRORS),
   METADATA_ERRORS,
   METADATA_WARNINGS,
   METADATA_STORE_ERRORS,

@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/app.js';
-import { createServices, metadataSource, type TesseraServices } from '../../src/services/index.js';
+import { issuerFor, oidcRoutes } from '../../src/oidc/index.js';
+import {
+  createServices,
+  metadataSource,
+  type OidcStorage,
+  oidcStorage,
+  type TesseraServices,
+} from '../../src/services/index.js';
 import type { DialectName } from '../../src/store/database.js';
 import { createTestDatabase } from '../support/databases.js';
 
@@ -23,6 +30,8 @@ export interface TestServer {
   readonly origin: string;
   readonly dialect: DialectName;
   readonly services: TesseraServices;
+  /** The OpenID Provider's storage (apps, keys), when started with `oidc`. */
+  readonly oidc: OidcStorage;
   /** The server's clock runs this much ahead from now on (session ages, reauthentication). */
   advanceClock(ms: number): void;
   /** A person and the onboarding link a browser opens. */
@@ -71,7 +80,16 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(dialect: DialectName): Promise<TestServer> {
+export interface ServerOptions {
+  /** Mount the OpenID Provider under /oidc. */
+  readonly oidc?: boolean;
+  /** TESSERA_METADATA_DIR: a folder of metadata statements whose roots are trusted. */
+  readonly metadataDir?: string;
+  /** TESSERA_OIDC_REGISTRATION_TOKEN. */
+  readonly registrationToken?: string;
+}
+
+export async function startServer(dialect: DialectName, options: ServerOptions = {}): Promise<TestServer> {
   const webRoot = await buildPortal();
   const db = await createTestDatabase(dialect);
   const port = await freePort();
@@ -81,6 +99,7 @@ export async function startServer(dialect: DialectName): Promise<TestServer> {
     TESSERA_RP_ID: 'localhost',
     TESSERA_ORIGINS: origin,
     TESSERA_DATA_DIR: db.dataDir,
+    ...(options.metadataDir === undefined ? {} : { TESSERA_METADATA_DIR: options.metadataDir }),
     ...(db.settings.databaseUrl === null ? {} : { TESSERA_DATABASE_URL: db.settings.databaseUrl }),
   });
   const services = createServices({
@@ -90,7 +109,22 @@ export async function startServer(dialect: DialectName): Promise<TestServer> {
   });
   let offsetMs = 0;
   const now = (): Date => new Date(Date.now() + offsetMs);
-  const app = buildApp({ services, config, webRoot, logger: false, now });
+  const storage = oidcStorage(db.database, now);
+  const mounts = options.oidc
+    ? [
+        oidcRoutes({
+          oidc: {
+            issuer: issuerFor(origin),
+            registrationToken: options.registrationToken ?? null,
+            storage,
+          },
+          services,
+          context: { secure: false, now },
+          keyCheckMs: 0,
+        }),
+      ]
+    : [];
+  const app = buildApp({ services, config, webRoot, logger: false, now, mounts });
   try {
     await app.listen({ port, host: '127.0.0.1' });
   } catch (error) {
@@ -101,6 +135,7 @@ export async function startServer(dialect: DialectName): Promise<TestServer> {
     origin,
     dialect,
     services,
+    oidc: storage,
     advanceClock(ms) {
       offsetMs += ms;
     },

@@ -175,17 +175,17 @@ describe('tessera policy simulate', () => {
   });
 
   it('rejects bad arguments as usage errors; --help explains the population file', async () => {
-    await expect(run(['simulate', EXAMPLE])).rejects.toThrow(/--population FILE.json is required/);
+    await expect(run(['simulate'])).rejects.toThrow(/usage: tessera policy/);
     await expect(run(['simulate', EXAMPLE, '--population', POPULATION, '--at', 'March'])).rejects.toThrow(
       /--at/,
     );
     await expect(run(['simulate', EXAMPLE, '--population', POPULATION, '--people', 'some'])).rejects.toThrow(
       /--people/,
     );
-    await expect(run(['apply', EXAMPLE])).rejects.toThrow(/unknown subcommand "apply"/);
+    await expect(run(['enforce', EXAMPLE])).rejects.toThrow(/unknown subcommand "enforce"/);
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    expect(help.out).toContain("Reading people and credentials from Tessera's database");
+    expect(help.out).toContain('Without it: the people, groups and credentials in');
     expect((await run([])).code).toBe(2);
   });
 });

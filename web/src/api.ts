@@ -3,7 +3,14 @@
  * Every failure becomes an `ApiError` with the server's stable `code` and a sentence a person can
  * read; a network failure or a fault on the server gets a code of its own.
  */
-import type { CredentialView, EnrolmentKind, OnboardingPassView, SessionView, SignInView } from './types';
+import type {
+  CredentialView,
+  EnrolmentKind,
+  OnboardingPassView,
+  PolicyStatusView,
+  SessionView,
+  SignInView,
+} from './types';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -18,6 +25,12 @@ export class ApiError extends Error {
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** What the server says about an app's sign-in request (src/oidc/routes.ts). */
+export type InteractionAnswer =
+  | { readonly status: 'done'; readonly redirectTo: string }
+  | { readonly status: 'sign_in_required'; readonly reason: 'no_session' | 'reauthenticate' | 'step_up' }
+  | { readonly status: 'unmet'; readonly redirectTo: string; readonly acr: string };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -127,6 +140,10 @@ export const api = {
     }
   },
 
+  /** Finish an OpenID Connect sign-in request (`?interaction=`) with the current session. */
+  finishInteraction: async (uid: string): Promise<InteractionAnswer> =>
+    (await call('POST', `/oidc/interaction/${encodeURIComponent(uid)}/login`)) as InteractionAnswer,
+
   signOut: async (): Promise<void> => {
     await call('POST', '/api/session/sign-out', {});
   },
@@ -161,4 +178,8 @@ export const api = {
 
   signIns: async (): Promise<readonly SignInView[]> =>
     ((await call('GET', '/api/sign-ins')) as { signIns: SignInView[] }).signIns,
+
+  /** What the assurance policy asks of the signed-in person (warn-phase notices with their deadline). */
+  policyStatus: async (): Promise<PolicyStatusView> =>
+    (await call('GET', '/api/policy/status')) as PolicyStatusView,
 };

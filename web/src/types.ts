@@ -68,3 +68,21 @@ export interface OnboardingPassView {
   readonly displayName: string;
   readonly expiresAt: string;
 }
+
+/** A reason the assurance policy gives: a stable code and a sentence. */
+export interface PolicyNotice {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** GET /api/policy/status: what the organisation's policy says about the signed-in person. */
+export interface PolicyStatusView {
+  readonly segment: string;
+  readonly phase: 'monitor' | 'warn' | 'enforce';
+  readonly decisions: readonly {
+    readonly point: string;
+    readonly effect: 'allow' | 'warn' | 'deny';
+    readonly reasons: readonly PolicyNotice[];
+    readonly deadline: string | null;
+  }[];
+}

@@ -15,6 +15,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
+import { PolicyDeniedError } from '../../services/errors.js';
 import { type ErrorBody, HTTP_ERRORS, type HttpErrorCode } from '../errors.js';
 
 export interface DescribedError {
@@ -25,6 +26,8 @@ export interface DescribedError {
   readonly detail: string | undefined;
   /** True for a server fault: logged at `error` with the original error. */
   readonly fault: boolean;
+  /** The assurance policy's reasons (`policy_denied`), passed on to the client. */
+  readonly reasons?: readonly { readonly code: string; readonly message: string }[];
 }
 
 function http(code: HttpErrorCode, detail?: string): DescribedError {
@@ -59,6 +62,7 @@ export function describeError(error: unknown): DescribedError {
         message: error.message,
         detail: error.detail,
         fault: false,
+        ...(error instanceof PolicyDeniedError ? { reasons: error.reasons } : {}),
       };
     }
     return http('internal_error');
@@ -99,7 +103,13 @@ export function logError(request: FastifyRequest, error: unknown, described: Des
 }
 
 function send(reply: FastifyReply, described: DescribedError): FastifyReply {
-  const body: ErrorBody = { error: { code: described.code, message: described.message } };
+  const body: ErrorBody = {
+    error: {
+      code: described.code,
+      message: described.message,
+      ...(described.reasons === undefined ? {} : { reasons: described.reasons }),
+    },
+  };
   return reply.code(described.status).header('cache-control', 'no-store').type('application/json').send(body);
 }
 

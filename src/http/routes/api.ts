@@ -71,12 +71,12 @@ export async function apiRoutes(app: FastifyInstance, { services, settings }: Ro
     async (request, reply) => {
       const ctx = callContext(request, reply, settings, { flow: 'use' });
       const { pass: p, response: r, name: n } = request.body;
-      const { issued, credential } = await services.onboarding.finish(
+      const { issued, credential, warnings } = await services.onboarding.finish(
         n === undefined ? { pass: p, response: r } : { pass: p, response: r, name: n },
         ctx,
       );
       issue(reply, issued, ctx.now);
-      return { session: issued.session, credential };
+      return { session: issued.session, credential, ...(warnings === undefined ? {} : { warnings }) };
     },
   );
 
@@ -99,7 +99,10 @@ export async function apiRoutes(app: FastifyInstance, { services, settings }: Ro
       const ctx = callContext(request, reply, settings, { flow: 'use' });
       const issued = await services.signIn.finish({ response: request.body.response }, ctx);
       issue(reply, issued, ctx.now);
-      return { session: issued.session };
+      return {
+        session: issued.session,
+        ...(issued.warnings === undefined ? {} : { warnings: issued.warnings }),
+      };
     },
   );
 
@@ -172,16 +175,53 @@ export async function apiRoutes(app: FastifyInstance, { services, settings }: Ro
     async (request, reply) => {
       const ctx = callContext(request, reply, settings, { flow: 'use' });
       const { response: r, name: n } = request.body;
-      return {
-        credential: await services.registration.finish(
-          n === undefined ? { response: r } : { response: r, name: n },
-          ctx,
-        ),
-      };
+      const { warnings, ...credential } = await services.registration.finish(
+        n === undefined ? { response: r } : { response: r, name: n },
+        ctx,
+      );
+      return { credential, ...(warnings === undefined ? {} : { warnings }) };
     },
   );
 
   app.get('/sign-ins', async (request, reply) => ({
     signIns: await services.signIns.recent(callContext(request, reply, settings)),
   }));
+
+  // --- The assurance policy ----------------------------------------------------------------
+
+  app.get('/policy/status', { schema: { response: { 200: POLICY_STATUS } } }, async (request, reply) =>
+    services.policy.status(callContext(request, reply, settings)),
+  );
 }
+
+const notice = {
+  type: 'object',
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+  required: ['code', 'message'],
+  additionalProperties: false,
+} as const;
+
+/** GET /api/policy/status: the signed-in person's segment, phase and what the policy says. */
+const POLICY_STATUS = {
+  type: 'object',
+  properties: {
+    segment: { type: 'string' },
+    phase: { type: 'string', enum: ['monitor', 'warn', 'enforce'] },
+    decisions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          point: { type: 'string' },
+          effect: { type: 'string', enum: ['allow', 'warn', 'deny'] },
+          reasons: { type: 'array', items: notice },
+          deadline: { type: ['string', 'null'] },
+        },
+        required: ['point', 'effect', 'reasons', 'deadline'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['segment', 'phase', 'decisions'],
+  additionalProperties: false,
+} as const;

@@ -8,9 +8,13 @@ import { Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'k
 import { type Database, dialectOf } from '../database.js';
 import type { Schema } from '../schema.js';
 import { initial } from './0001-initial.js';
+import { policy } from './0002-policy.js';
+import { oidc } from './0003-oidc.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
+  '0002_policy': policy,
+  '0003_oidc': oidc,
 };
 
 const provider: MigrationProvider = {

@@ -9,19 +9,80 @@ import { SignInsTable } from '../components/SignInsTable';
 import { formatDateTime } from '../format';
 import { describeError } from '../messages';
 import { type Notice, useNavigation } from '../router';
-import type { CredentialView, EnrolmentKind, SessionView, SignInView } from '../types';
+import type { CredentialView, EnrolmentKind, PolicyStatusView, SessionView, SignInView } from '../types';
 import { createCredential } from '../webauthn';
 
 interface Account {
   readonly session: SessionView;
   readonly credentials: readonly CredentialView[];
   readonly signIns: readonly SignInView[];
+  /** What the organisation's assurance policy asks of this person; null when it could not be read. */
+  readonly policy: PolicyStatusView | null;
 }
 
 async function loadAccount(): Promise<Account> {
   const session = await api.session();
-  const [credentials, signIns] = await Promise.all([api.credentials(), api.signIns()]);
-  return { session, credentials, signIns };
+  const [credentials, signIns, policy] = await Promise.all([
+    api.credentials(),
+    api.signIns(),
+    // The notice is advice: the page works without it.
+    api.policyStatus().catch(() => null),
+  ]);
+  return { session, credentials, signIns, policy };
+}
+
+/** "From 1 Mar 2026" for a deadline, in the person's locale. */
+const deadlineFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'long', timeZone: 'UTC' });
+
+/**
+ * The policy's warnings and what to do, with the date they start to apply: "From 1 March 2026,
+ * your role requires more than you have now", then each reason. One notice per date; nothing when
+ * the policy has nothing to say.
+ */
+function PolicyNotices({
+  policy,
+  headingId,
+}: {
+  readonly policy: PolicyStatusView;
+  readonly headingId: string;
+}) {
+  const groups = new Map<string, { deadline: string | null; denied: boolean; messages: string[] }>();
+  for (const decision of policy.decisions) {
+    const key = decision.deadline ?? '';
+    const group = groups.get(key) ?? { deadline: decision.deadline, denied: false, messages: [] };
+    group.denied ||= decision.effect === 'deny';
+    for (const reason of decision.reasons)
+      if (!group.messages.includes(reason.message)) group.messages.push(reason.message);
+    groups.set(key, group);
+  }
+  const notices = [...groups.values()].filter((g) => g.messages.length > 0);
+  if (notices.length === 0) return null;
+  return (
+    <section className="section" aria-labelledby={headingId}>
+      <h2 id={headingId}>Your organisation’s security requirements</h2>
+      {notices.map((notice) => (
+        <div
+          key={notice.deadline ?? 'now'}
+          className={`notice ${notice.denied ? 'notice-error' : 'notice-info'} policy-notice`}
+        >
+          {notice.deadline !== null && (
+            <p>
+              <strong>
+                From{' '}
+                <time dateTime={notice.deadline}>{deadlineFormat.format(new Date(notice.deadline))}</time>,
+                your role requires more than you have now.
+              </strong>
+            </p>
+          )}
+          <ul>
+            {notice.messages.map((message) => (
+              <li key={message}>{message}</li>
+            ))}
+          </ul>
+        </div>
+      ))}
+    </section>
+  );
 }
 
 /** The person's credentials, what each is worth, recent sign-ins, and sign-out. */
@@ -112,7 +173,7 @@ export function AccountPage() {
     );
   }
 
-  const { session, credentials, signIns } = account;
+  const { session, credentials, signIns, policy } = account;
   return (
     <Shell title="Your account" width="wide" headerEnd={signOutButton}>
       <LiveNotice notice={notice} />
@@ -127,6 +188,8 @@ export function AccountPage() {
           </button>
         </p>
       )}
+
+      {policy !== null && <PolicyNotices policy={policy} headingId={`${ids}-policy`} />}
 
       <section className="section">
         <h2 id={`${ids}-session`} className="visually-hidden">

@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
-import { api } from '../api';
+import { api, type InteractionAnswer } from '../api';
 import { PasskeyGlyph } from '../components/Icons';
 import { LiveNotice } from '../components/Notice';
 import { Shell } from '../components/Shell';
@@ -13,14 +13,49 @@ const WAITING: Notice = {
   text: 'Follow your browser’s prompt to use your passkey or security key.',
 };
 
+/** The OpenID Connect sign-in request this page serves, when an app sent the person here. */
+function interactionOf(): string | null {
+  return new URLSearchParams(window.location.search).get('interaction');
+}
+
+const INTERACTION_NOTICES: Readonly<Record<'reauthenticate' | 'step_up', Notice>> = {
+  reauthenticate: { tone: 'info', text: 'The app asks you to sign in again to continue.' },
+  step_up: {
+    tone: 'info',
+    text: 'The app asks for a stronger sign-in: use your security key.',
+  },
+};
+
+/** The app asked for a sign-in none of the person's keys can give. */
+function UnmetPage({ redirectTo }: { readonly redirectTo: string }) {
+  return (
+    <Shell title="A security key is needed">
+      <p className="lead">
+        The app you came from requires a sign-in with a hardware security key whose make Tessera can verify.
+        None of your keys can give that sign-in.
+      </p>
+      <p>Ask your help desk for a security key, then try again. You can return to the app now.</p>
+      <a className="button primary" href={redirectTo}>
+        Return to the app
+      </a>
+    </Shell>
+  );
+}
+
 /**
  * Sign-in: passkey autofill on the username field (conditional mediation), a username form, and a
  * usernameless "Sign in with a passkey" button. Using the form or the button aborts the pending
  * autofill request first: a browser runs one WebAuthn request at a time.
+ *
+ * When an app sent the person here (`?interaction=`, OpenID Connect), the page first offers the
+ * current session to the app, and after a sign-in hands it over; the server says whether a fresh
+ * or stronger sign-in is needed, or that none of the person's keys can give what the app requires.
  */
 export function SignInPage() {
   const navigation = useNavigation();
   const { navigate } = navigation;
+  const [interaction] = useState<string | null>(interactionOf);
+  const [unmet, setUnmet] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(navigation.notice);
   const [busy, setBusy] = useState(false);
   const [username, setUsername] = useState('');
@@ -29,12 +64,32 @@ export function SignInPage() {
   const autofill = useRef<AbortController | null>(null);
   const usernameId = useId();
 
+  /** Offer the session to the app that asked: go back to it, say why a sign-in is needed, or that none can do. */
+  const continueInteraction = useCallback(async (uid: string): Promise<InteractionAnswer> => {
+    const answer = await api.finishInteraction(uid);
+    if (answer.status === 'done') window.location.assign(answer.redirectTo);
+    else if (answer.status === 'unmet') setUnmet(answer.redirectTo);
+    else {
+      setBusy(false);
+      if (answer.reason !== 'no_session') setNotice(INTERACTION_NOTICES[answer.reason]);
+    }
+    return answer;
+  }, []);
+
   const signedIn = useCallback(
-    (session: SessionView) =>
+    (session: SessionView) => {
+      if (interaction !== null) {
+        void continueInteraction(interaction).catch((error: unknown) => {
+          setBusy(false);
+          setNotice({ tone: 'error', text: describeError(error, 'sign-in') });
+        });
+        return;
+      }
       navigate('/account', {
         notice: { tone: 'success', text: `Welcome back, ${session.person.displayName}.` },
-      }),
-    [navigate],
+      });
+    },
+    [navigate, interaction, continueInteraction],
   );
 
   /** Offer passkeys in the username field's autofill, where the browser can. */
@@ -63,6 +118,23 @@ export function SignInPage() {
 
   useEffect(() => {
     let cancelled = false;
+    if (interaction !== null) {
+      // An app sent the person here: a live session may already do; otherwise sign in. Passkey
+      // autofill is only offered for a first sign-in, never when the app wants a fresh or stronger one.
+      void continueInteraction(interaction).then(
+        (answer) => {
+          if (!cancelled && answer.status === 'sign_in_required' && answer.reason === 'no_session')
+            startAutofill();
+        },
+        (error: unknown) => {
+          if (!cancelled) setNotice({ tone: 'error', text: describeError(error, 'sign-in') });
+        },
+      );
+      return () => {
+        cancelled = true;
+        autofill.current?.abort();
+      };
+    }
     void api.sessionOrNull().then(
       (session) => {
         if (cancelled) return;
@@ -77,7 +149,7 @@ export function SignInPage() {
       cancelled = true;
       autofill.current?.abort();
     };
-  }, [navigate, startAutofill]);
+  }, [navigate, startAutofill, interaction, continueInteraction]);
 
   const signIn = async (withUsername: string | undefined) => {
     if (busy) return;
@@ -108,6 +180,8 @@ export function SignInPage() {
     setUsernameError(null);
     void signIn(value);
   };
+
+  if (unmet !== null) return <UnmetPage redirectTo={unmet} />;
 
   return (
     <Shell title="Sign in">

@@ -1,0 +1,211 @@
+/**
+ * The OpenID Provider: panva's `oidc-provider`, configured for Tessera.
+ *
+ * - Storage: every model goes through `OidcStorage` (services/oidc.ts) into Tessera's database;
+ *   there is no in-memory adapter. Signing keys come from the database too.
+ * - Only the authorization code flow (`response_type=code`), PKCE required for every client
+ *   (oidc-provider accepts only S256), redirect URIs matched exactly, `iss` in the authorization
+ *   response (RFC 9207), refresh tokens rotated on every use, RP-initiated logout, userinfo.
+ * - Dynamic registration only with the initial access token (TESSERA_OIDC_REGISTRATION_TOKEN).
+ * - The login interaction is the portal's sign-in page (./routes.ts). An extra login check makes
+ *   a session that does not meet the requested `acr_values`, an essential `acr` claim or the app's
+ *   own minimum acr (`tessera_min_acr`) go through the interaction again; `max_age` and
+ *   `prompt=login` are oidc-provider's own checks.
+ * - Consent: apps are registered by the operator, so the grant covers what the app asked for.
+ */
+import Provider, {
+  type Adapter,
+  type AdapterPayload,
+  type Client,
+  type Configuration,
+  errors,
+  interactionPolicy,
+  type JWK,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import {
+  MIN_ACR_METADATA,
+  type OidcPayload,
+  type OidcSigningKey,
+  type OidcStorage,
+} from '../services/index.js';
+import { ACR_VALUES, type Acr, isAcr, meets, requestedAcr, strongest } from './acr.js';
+
+export const OIDC_PATH = '/oidc';
+export const INTERACTION_PATH = `${OIDC_PATH}/interaction`;
+
+export interface OidcSettings {
+  /** The first origin + /oidc. */
+  readonly issuer: string;
+  /** TESSERA_OIDC_REGISTRATION_TOKEN: dynamic registration needs it; null disables registration. */
+  readonly registrationToken: string | null;
+  readonly storage: OidcStorage;
+}
+
+function adapterFor(storage: OidcStorage): (name: string) => Adapter {
+  const out = (p: OidcPayload | undefined): AdapterPayload | undefined => p as AdapterPayload | undefined;
+  return (name) => ({
+    upsert: (id, payload, expiresIn) => storage.models.upsert(name, id, payload as OidcPayload, expiresIn),
+    find: async (id) => out(await storage.models.find(name, id)),
+    findByUid: async (uid) => out(await storage.models.findByUid(name, uid)),
+    findByUserCode: async (code) => out(await storage.models.findByUserCode(name, code)),
+    consume: (id) => storage.models.consume(name, id),
+    destroy: (id) => storage.models.destroy(name, id),
+    revokeByGrantId: (grantId) => storage.models.revokeByGrantId(grantId),
+  });
+}
+
+/** The app's own minimum acr, if it has one. */
+export function clientMinAcr(client: Client | undefined): Acr | undefined {
+  if (client === undefined) return undefined;
+  const value = client.metadata()[MIN_ACR_METADATA];
+  return isAcr(value) ? value : undefined;
+}
+
+/** What the request and the app together require of the sign-in. */
+export function requiredAcr(
+  params: Readonly<Record<string, unknown>>,
+  client: Client | undefined,
+): Acr | undefined {
+  return strongest([requestedAcr(params), clientMinAcr(client)]);
+}
+
+function loginPolicy(): interactionPolicy.DefaultPolicy {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login');
+  if (login === undefined) throw new Error('oidc-provider has no login prompt');
+  login.checks.add(
+    new interactionPolicy.Check(
+      'acr_not_met',
+      'the sign-in does not meet the authentication context the request or the app requires',
+      (ctx: KoaContextWithOIDC) => {
+        const wanted = requiredAcr(ctx.oidc.params ?? {}, ctx.oidc.client);
+        if (wanted === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        return meets(ctx.oidc.session?.acr, wanted)
+          ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+          : interactionPolicy.Check.REQUEST_PROMPT;
+      },
+    ),
+  );
+  return policy;
+}
+
+/** The grant: apps are registered by the operator, so it covers the scopes asked for. */
+async function loadGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const client = oidc.client;
+  const accountId = oidc.session?.accountId;
+  if (client === undefined || accountId === undefined || oidc.session === undefined) return undefined;
+  const grantId = oidc.session.grantIdFor(client.clientId);
+  const held = grantId === undefined ? undefined : await oidc.provider.Grant.find(grantId);
+  const grant = held ?? new oidc.provider.Grant({ clientId: client.clientId, accountId });
+  const scope = oidc.params?.scope;
+  grant.addOIDCScope(typeof scope === 'string' ? scope : 'openid');
+  await grant.save();
+  return grant;
+}
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · Tessera</title></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</body>
+</html>
+`;
+}
+
+/** The page a browser sees when a request cannot go back to the app (e.g. an unknown redirect URI). */
+function errorPage(error: string, description: string | undefined): string {
+  return page(
+    'This sign-in request was refused',
+    `<p>The app that sent you here made a request Tessera cannot accept, so you cannot be sent back to it.
+Go back to the app and try again; if it keeps happening, tell the app's administrator.</p>
+<p>Error: <code>${escapeHtml(error)}</code>${description === undefined ? '' : ` — ${escapeHtml(description)}`}</p>`,
+  );
+}
+
+export async function createProvider(
+  settings: OidcSettings,
+  keys: readonly OidcSigningKey[],
+): Promise<Provider> {
+  const cookieKeys = await settings.storage.cookieKeys();
+  const configuration: Configuration = {
+    adapter: adapterFor(settings.storage),
+    jwks: { keys: keys.map((k) => k.jwk as JWK) },
+    cookies: { keys: [...cookieKeys] },
+    acrValues: [...ACR_VALUES],
+    // acr and amr ride with the openid scope, so every ID token tells the app how the person signed in.
+    claims: { auth_time: null, sid: null, iss: null, openid: ['sub', 'acr', 'amr'] },
+    responseTypes: ['code'],
+    pkce: { methods: ['S256'], required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      require_auth_time: true,
+    },
+    extraClientMetadata: {
+      properties: [MIN_ACR_METADATA],
+      validator(_ctx, key, value) {
+        if (key === MIN_ACR_METADATA && value !== undefined && !isAcr(value))
+          throw new errors.InvalidClientMetadata(
+            `${MIN_ACR_METADATA} must be one of ${ACR_VALUES.join(', ')}`,
+          );
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      registration: {
+        enabled: settings.registrationToken !== null,
+        ...(settings.registrationToken === null ? {} : { initialAccessToken: settings.registrationToken }),
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = page(
+            'Sign out of Tessera?',
+            `<p>The app asks to sign you out. Signing out also ends your Tessera session in this browser.</p>
+${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+          );
+        },
+      },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+    },
+    // Refresh tokens for every app allowed the grant, rotated on every use (RFC 9700 §4.14.2).
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    // Lifetimes in seconds. A provider session never outlives a Tessera AAL2 session (24 h).
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 24 * 3600,
+      Grant: 14 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
+      policy: loginPolicy(),
+    },
+    loadExistingGrant: loadGrant,
+    // Every authorization request names its redirect URI, matched exactly.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.set('cache-control', 'no-store');
+      ctx.body = errorPage(out.error, out.error_description);
+    },
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+  };
+  return new Provider(settings.issuer, configuration);
+}

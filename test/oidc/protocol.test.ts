@@ -1,0 +1,180 @@
+/**
+ * The OpenID Provider's protocol rules, over HTTP against the real server on both dialects:
+ * discovery, only the code flow, PKCE required and S256 only, exact redirect URIs, `iss` in the
+ * authorization response (RFC 9207), dynamic registration only with the initial access token, and
+ * signing-key rotation with an overlap.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../e2e/server.js';
+import { DIALECTS } from '../support/databases.js';
+
+const REDIRECT = 'https://app.example/callback';
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+describe.each(DIALECTS)('OpenID Provider protocol on %s', (dialect) => {
+  let server: TestServer;
+  let clientId: string;
+  let issuer: string;
+
+  beforeAll(async () => {
+    server = await startServer(dialect, { oidc: true, registrationToken: 'initial-access-token-for-tests' });
+    issuer = `${server.origin}/oidc`;
+    const added = await server.oidc.apps.add({ name: 'Example', redirectUris: [REDIRECT], public: true });
+    clientId = added.app.clientId;
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const authorize = async (params: Record<string, string>) => {
+    const query = new URLSearchParams({
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'st',
+      ...params,
+    });
+    for (const [k, v] of Object.entries(params)) if (v === '') query.delete(k);
+    return fetch(`${issuer}/auth?${query}`, { redirect: 'manual' });
+  };
+  const redirectError = (response: Response) => {
+    const location = response.headers.get('location');
+    expect(location, `status ${response.status}`).not.toBeNull();
+    const url = new URL(location ?? '');
+    // Errors for implicit/hybrid types come in the fragment (their default response mode).
+    const params = url.searchParams.has('error') ? url.searchParams : new URLSearchParams(url.hash.slice(1));
+    return { url, error: params.get('error'), iss: params.get('iss') };
+  };
+
+  it('publishes discovery and a JWKS', async () => {
+    const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(discovery.issuer).toBe(issuer);
+    expect(discovery.response_types_supported).toEqual(['code']);
+    expect(discovery.code_challenge_methods_supported).toEqual(['S256']);
+    expect(discovery.authorization_response_iss_parameter_supported).toBe(true);
+    expect(discovery.acr_values_supported).toEqual(['phr', 'phrh']);
+    expect(discovery.registration_endpoint).toBe(`${issuer}/reg`);
+    const jwks = (await (await fetch(String(discovery.jwks_uri))).json()) as {
+      keys: Record<string, unknown>[];
+    };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('sends the browser to the portal sign-in with an interaction id', async () => {
+    const response = await authorize({ code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+    expect(response.status).toBe(303);
+    const interaction = new URL(response.headers.get('location') ?? '', server.origin);
+    expect(interaction.pathname).toMatch(/^\/oidc\/interaction\/[\w-]+$/);
+    const portal = await fetch(interaction, { redirect: 'manual' });
+    expect(portal.status).toBe(303);
+    const signIn = new URL(portal.headers.get('location') ?? '', server.origin);
+    expect(signIn.pathname).toBe('/');
+    expect(signIn.searchParams.get('interaction')).toBe(interaction.pathname.split('/').pop());
+  });
+
+  it('refuses a request without PKCE, or with plain PKCE, with iss in the error response', async () => {
+    const missing = redirectError(await authorize({}));
+    expect(missing.error).toBe('invalid_request');
+    expect(missing.iss).toBe(issuer);
+    expect(missing.url.origin + missing.url.pathname).toBe(REDIRECT);
+    const plain = redirectError(
+      await authorize({ code_challenge: CHALLENGE, code_challenge_method: 'plain' }),
+    );
+    expect(plain.error).toBe('invalid_request');
+  });
+
+  it('refuses implicit and hybrid response types', async () => {
+    for (const type of ['id_token', 'token', 'code id_token', 'code token']) {
+      const refused = redirectError(
+        await authorize({
+          response_type: type,
+          code_challenge: CHALLENGE,
+          code_challenge_method: 'S256',
+          nonce: 'n',
+        }),
+      );
+      expect(refused.error, type).toBe('unsupported_response_type');
+    }
+  });
+
+  it('refuses a redirect URI that differs by one character, without redirecting', async () => {
+    for (const uri of [`${REDIRECT}x`, REDIRECT.replace('callback', 'callbacc'), `${REDIRECT}/`]) {
+      const response = await authorize({
+        redirect_uri: uri,
+        code_challenge: CHALLENGE,
+        code_challenge_method: 'S256',
+      });
+      expect(response.status, uri).toBe(400);
+      expect(response.headers.get('location')).toBeNull();
+    }
+  });
+
+  it('authenticates confidential apps with their secret', async () => {
+    const { app, secret } = await server.oidc.apps.add({
+      name: 'Backend',
+      redirectUris: [REDIRECT],
+      public: false,
+    });
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    const token = (credentials: string) =>
+      fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: 'unknown',
+          redirect_uri: REDIRECT,
+          code_verifier: 'v'.repeat(43),
+        }),
+      });
+    const wrong = await token(`${app.clientId}:not-the-secret`);
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: string }).error).toBe('invalid_client');
+    // The right secret gets as far as the code, which is unknown.
+    const right = await token(`${app.clientId}:${secret ?? ''}`);
+    expect(((await right.json()) as { error: string }).error).toBe('invalid_grant');
+  });
+
+  it('registers apps dynamically only with the initial access token', async () => {
+    const metadata = JSON.stringify({
+      redirect_uris: ['https://dyn.example/cb'],
+      token_endpoint_auth_method: 'none',
+    });
+    const anonymous = await fetch(`${issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: metadata,
+    });
+    expect([400, 401]).toContain(anonymous.status);
+    const wrong = await fetch(`${issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+      body: metadata,
+    });
+    expect([400, 401]).toContain(wrong.status);
+    const allowed = await fetch(`${issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer initial-access-token-for-tests' },
+      body: metadata,
+    });
+    expect(allowed.status).toBe(201);
+    const body = (await allowed.json()) as { client_id: string };
+    expect((await server.oidc.apps.list()).map((a) => a.clientId)).toContain(body.client_id);
+  });
+
+  it('rotates signing keys, keeping the previous one published', async () => {
+    const before = await server.oidc.keys.current();
+    const signing = before.find((k) => k.signing);
+    const rotated = await server.oidc.keys.rotate();
+    const jwks = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: { kid: string }[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual([rotated.kid, signing?.kid]);
+  });
+});
