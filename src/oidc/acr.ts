@@ -78,3 +78,24 @@ function member(value: unknown, key: string): unknown {
     ? (value as Record<string, unknown>)[key]
     : undefined;
 }
+
+/**
+ * SP 800-63B-4 §2.2.3 / §2.3.3: a session may last 24 hours at AAL2 and 12 hours at AAL3, however
+ * active. The provider keeps its own session beside Tessera's; a sign-in older than the limit of
+ * the level it proved must not be reused for new tokens.
+ */
+export const MAX_AUTHENTICATION_AGE_SECONDS: Readonly<Record<Acr, number>> = {
+  phr: 24 * 3600,
+  phrh: 12 * 3600,
+};
+
+/** True when a provider session's sign-in (epoch seconds) is too old for the acr it proved. */
+export function authenticationTooOld(
+  authTime: number | undefined,
+  acr: unknown,
+  nowSeconds: number,
+): boolean {
+  if (authTime === undefined) return true;
+  const limit = MAX_AUTHENTICATION_AGE_SECONDS[isAcr(acr) ? acr : 'phr'];
+  return nowSeconds - authTime >= limit;
+}

@@ -29,7 +29,7 @@ import {
   type OidcSigningKey,
   type OidcStorage,
 } from '../services/index.js';
-import { ACR_VALUES, type Acr, isAcr, meets, requestedAcr, strongest } from './acr.js';
+import { ACR_VALUES, type Acr, authenticationTooOld, isAcr, meets, requestedAcr, strongest } from './acr.js';
 
 export const OIDC_PATH = '/oidc';
 export const INTERACTION_PATH = `${OIDC_PATH}/interaction`;
@@ -84,6 +84,19 @@ function loginPolicy(): interactionPolicy.DefaultPolicy {
         return meets(ctx.oidc.session?.acr, wanted)
           ? interactionPolicy.Check.NO_NEED_TO_PROMPT
           : interactionPolicy.Check.REQUEST_PROMPT;
+      },
+    ),
+  );
+  login.checks.add(
+    new interactionPolicy.Check(
+      'authentication_too_old',
+      'the sign-in is older than its assurance level allows (SP 800-63B-4: AAL2 24 h, AAL3 12 h)',
+      (ctx: KoaContextWithOIDC) => {
+        const session = ctx.oidc.session;
+        if (session?.accountId === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        return authenticationTooOld(session.loginTs, session.acr, Math.floor(Date.now() / 1000))
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT;
       },
     ),
   );
