@@ -7,8 +7,6 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OID_ANDROID_KEY_DESCRIPTION, verifyAndroidKey } from '../../src/core/attestation/android-key.js';
@@ -21,7 +19,15 @@ import { parseAuthenticatorData } from '../../src/core/authenticator-data.js';
 import { type CborMap, type CborValue, decodeCbor, encodeCbor, isCborMap } from '../../src/core/cbor.js';
 import { importCredentialPublicKey } from '../../src/core/cose/index.js';
 import { isWebAuthnError } from '../../src/core/errors.js';
-import type { AttestationContext, AttestationPolicy, AuthenticatorData } from '../../src/core/types.js';
+import type { AttestationContext, AttestationPolicy } from '../../src/core/types.js';
+import {
+  type AttestationCase,
+  attestationCases,
+  attestationContext,
+  CORPUS_ATTESTATION_POLICY,
+  CORPUS_DATE,
+  loadCorpus,
+} from '../helpers/conformance-corpus.js';
 import {
   basicConstraints,
   certificate,
@@ -41,99 +47,12 @@ import {
 // Corpus loading
 // ---------------------------------------------------------------------------------------------
 
-const corpusDir = join(import.meta.dirname, '../corpus');
-const FILES = ['simplewebauthn.json', 'py_webauthn.json', 'w3c-l3.json', 'yubico-java-webauthn-server.json'];
-/** The date the corpus was collected: "any / today" cases are verified at it. */
-const CORPUS_DATE = new Date('2026-11-24T00:00:00Z');
-
-const POLICY: AttestationPolicy = {
-  safetyNetRequireCtsProfileMatch: true,
-  safetyNetMaxAgeMs: 60_000,
-  androidKeyRequireTee: false,
-};
-
-interface IndexEntry {
-  readonly trustAnchorsUsedBySourceOrHarness?: Record<string, string[]>;
-  readonly verificationDate?: string;
-  readonly extraVerifierOptions?: { readonly attestationSafetyNetEnforceCTSCheck?: boolean };
-}
-interface RawCase {
-  readonly name: string;
-  readonly ceremony: string;
-  readonly response: {
-    readonly response: { readonly clientDataJSON: string; readonly attestationObject?: string };
-  };
-  readonly expect: { readonly verified: boolean };
-}
-
-interface CorpusCase {
-  readonly name: string;
-  readonly verified: boolean;
-  readonly attStmt: CborMap;
-  readonly authData: AuthenticatorData;
-  readonly clientDataHash: Buffer;
-  readonly anchorFiles: readonly string[];
-  readonly now: Date;
-  readonly policy: AttestationPolicy;
-}
-
-const index = JSON.parse(readFileSync(join(corpusDir, 'roots/index.json'), 'utf8')) as Record<
-  string,
-  IndexEntry
->;
-const rootPem = (file: string): string => readFileSync(join(corpusDir, 'roots', file), 'utf8');
-
-function loadCases(fmt: string): CorpusCase[] {
-  const out: CorpusCase[] = [];
-  for (const file of FILES) {
-    for (const raw of JSON.parse(readFileSync(join(corpusDir, 'vectors', file), 'utf8')) as RawCase[]) {
-      const ao = raw.response.response.attestationObject;
-      if (raw.ceremony !== 'registration' || !ao) continue;
-      let obj: CborValue;
-      try {
-        obj = decodeCbor(Buffer.from(ao, 'base64url'));
-      } catch {
-        continue; // the undecodable negative case belongs to the ceremony suite
-      }
-      if (!isCborMap(obj) || obj.get('fmt') !== fmt) continue;
-      const attStmt = obj.get('attStmt');
-      const authData = obj.get('authData');
-      if (!isCborMap(attStmt) || !(authData instanceof Uint8Array)) throw new Error(`${raw.name}: bad shape`);
-      const entry = index[raw.name] ?? {};
-      out.push({
-        name: raw.name,
-        verified: raw.expect.verified,
-        attStmt,
-        authData: parseAuthenticatorData(authData),
-        clientDataHash: createHash('sha256')
-          .update(Buffer.from(raw.response.response.clientDataJSON, 'base64url'))
-          .digest(),
-        anchorFiles: entry.trustAnchorsUsedBySourceOrHarness?.[fmt] ?? [],
-        now: entry.verificationDate ? new Date(entry.verificationDate) : CORPUS_DATE,
-        policy: {
-          ...POLICY,
-          safetyNetRequireCtsProfileMatch:
-            entry.extraVerifierOptions?.attestationSafetyNetEnforceCTSCheck !== false,
-        },
-      });
-    }
-  }
-  return out;
-}
-
-function contextFor(c: CorpusCase, overrides: Partial<AttestationContext> = {}): AttestationContext {
-  const acd = c.authData.attestedCredentialData;
-  if (!acd) throw new Error(`${c.name}: no attested credential data`);
-  return {
-    authData: c.authData,
-    clientDataHash: c.clientDataHash,
-    credentialPublicKey: importCredentialPublicKey(acd.credentialPublicKey),
-    trustAnchors: c.anchorFiles.map(rootPem),
-    now: c.now,
-    policy: c.policy,
-    ...overrides,
-  };
-}
+const corpus = loadCorpus();
+const rootPem = (file: string): string => corpus.pem(file);
+const POLICY = CORPUS_ATTESTATION_POLICY;
+const loadCases = (fmt: string): AttestationCase[] => attestationCases(fmt, corpus);
+const contextFor = (c: AttestationCase, overrides: Partial<AttestationContext> = {}) =>
+  attestationContext(c, overrides, corpus);
 
 /** Run `fn`, which must throw a WebAuthnError with `code` (and a detail matching `detail`). */
 function expectRejected(fn: () => unknown, code: string, detail?: RegExp): void {
@@ -167,7 +86,7 @@ function flipped(bytes: Uint8Array, at: number, mask = 0x01): Buffer {
   return out;
 }
 
-function pick(cases: readonly CorpusCase[], name: string): CorpusCase {
+function pick(cases: readonly AttestationCase[], name: string): AttestationCase {
   const c = cases.find((x) => x.name === name);
   if (!c) throw new Error(`no corpus case ${name}`);
   return c;

@@ -10,8 +10,6 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readTpmSubjectAltName, TPM_VENDORS, verifyTpm } from '../../src/core/attestation/tpm.js';
@@ -27,7 +25,15 @@ import { parseAuthenticatorData } from '../../src/core/authenticator-data.js';
 import { type CborMap, type CborValue, decodeCbor, encodeCbor, isCborMap } from '../../src/core/cbor.js';
 import { importCredentialPublicKey } from '../../src/core/cose/index.js';
 import { isWebAuthnError } from '../../src/core/errors.js';
-import type { AttestationContext, AttestationPolicy, AuthenticatorData } from '../../src/core/types.js';
+import type { AttestationContext } from '../../src/core/types.js';
+import {
+  type AttestationCase,
+  attestationCases,
+  attestationContext,
+  CORPUS_ATTESTATION_POLICY,
+  CORPUS_DATE,
+  loadCorpus,
+} from '../helpers/conformance-corpus.js';
 import {
   aaguidExtension,
   basicConstraints,
@@ -46,96 +52,13 @@ import {
 // Corpus loading
 // ---------------------------------------------------------------------------------------------
 
-const corpusDir = join(import.meta.dirname, '../corpus');
-const FILES = ['simplewebauthn.json', 'py_webauthn.json', 'w3c-l3.json', 'yubico-java-webauthn-server.json'];
-/** The date the corpus was collected: "any / today" cases are verified at it. */
-const CORPUS_DATE = new Date('2026-11-24T00:00:00Z');
+const corpus = loadCorpus();
 const MICROSOFT_TPM_ROOT = 'microsoft-tpm-root-ca-2014.pem';
-
-const POLICY: AttestationPolicy = {
-  safetyNetRequireCtsProfileMatch: true,
-  safetyNetMaxAgeMs: 60_000,
-  androidKeyRequireTee: false,
-};
-
-interface IndexEntry {
-  readonly trustAnchorsUsedBySourceOrHarness?: Record<string, string[]>;
-  readonly verificationDate?: string;
-  readonly chainsToRoot?: string[];
-}
-interface RawCase {
-  readonly name: string;
-  readonly ceremony: string;
-  readonly response: {
-    readonly response: { readonly clientDataJSON: string; readonly attestationObject?: string };
-  };
-  readonly expect: { readonly verified: boolean };
-}
-
-interface CorpusCase {
-  readonly name: string;
-  readonly verified: boolean;
-  readonly attStmt: CborMap;
-  readonly authData: AuthenticatorData;
-  readonly clientDataHash: Buffer;
-  readonly anchorFiles: readonly string[];
-  readonly chainsToRoot: readonly string[];
-  readonly now: Date;
-}
-
-const index = JSON.parse(readFileSync(join(corpusDir, 'roots/index.json'), 'utf8')) as Record<
-  string,
-  IndexEntry
->;
-const rootPem = (file: string): string => readFileSync(join(corpusDir, 'roots', file), 'utf8');
-
-function loadCases(fmt: string): CorpusCase[] {
-  const out: CorpusCase[] = [];
-  for (const file of FILES) {
-    for (const raw of JSON.parse(readFileSync(join(corpusDir, 'vectors', file), 'utf8')) as RawCase[]) {
-      const ao = raw.response.response.attestationObject;
-      if (raw.ceremony !== 'registration' || !ao) continue;
-      let obj: CborValue;
-      try {
-        obj = decodeCbor(Buffer.from(ao, 'base64url'));
-      } catch {
-        continue; // the undecodable negative case belongs to the ceremony suite
-      }
-      if (!isCborMap(obj) || obj.get('fmt') !== fmt) continue;
-      const attStmt = obj.get('attStmt');
-      const authData = obj.get('authData');
-      if (!isCborMap(attStmt) || !(authData instanceof Uint8Array)) throw new Error(`${raw.name}: bad shape`);
-      const entry = index[raw.name] ?? {};
-      out.push({
-        name: raw.name,
-        verified: raw.expect.verified,
-        attStmt,
-        authData: parseAuthenticatorData(authData),
-        clientDataHash: createHash('sha256')
-          .update(Buffer.from(raw.response.response.clientDataJSON, 'base64url'))
-          .digest(),
-        anchorFiles: entry.trustAnchorsUsedBySourceOrHarness?.[fmt] ?? [],
-        chainsToRoot: entry.chainsToRoot ?? [],
-        now: entry.verificationDate ? new Date(entry.verificationDate) : CORPUS_DATE,
-      });
-    }
-  }
-  return out;
-}
-
-function contextFor(c: CorpusCase, overrides: Partial<AttestationContext> = {}): AttestationContext {
-  const acd = c.authData.attestedCredentialData;
-  if (!acd) throw new Error(`${c.name}: no attested credential data`);
-  return {
-    authData: c.authData,
-    clientDataHash: c.clientDataHash,
-    credentialPublicKey: importCredentialPublicKey(acd.credentialPublicKey),
-    trustAnchors: c.anchorFiles.map(rootPem),
-    now: c.now,
-    policy: POLICY,
-    ...overrides,
-  };
-}
+const rootPem = (file: string): string => corpus.pem(file);
+const POLICY = CORPUS_ATTESTATION_POLICY;
+const loadCases = (fmt: string): AttestationCase[] => attestationCases(fmt, corpus);
+const contextFor = (c: AttestationCase, overrides: Partial<AttestationContext> = {}) =>
+  attestationContext(c, overrides, corpus);
 
 /** Run `fn`, which must throw a WebAuthnError with `code` (and a detail matching `detail`). */
 function expectRejected(fn: () => unknown, code: string, detail?: RegExp): void {
@@ -178,7 +101,7 @@ function flipped(bytes: Uint8Array, at: number, mask = 0x01): Buffer {
 }
 
 const tpmCases = loadCases('tpm');
-const byName = (name: string): CorpusCase => {
+const byName = (name: string): AttestationCase => {
   const c = tpmCases.find((x) => x.name === name);
   if (!c) throw new Error(`no corpus case ${name}`);
   return c;
@@ -275,7 +198,7 @@ describe('tpm: conformance corpus', () => {
   it('reads both SAN layouts: one RDN per attribute, and one multi-valued RDN', () => {
     const compliant = byName('swa-reg-tpm-san-spec-compliant');
     const nonCompliant = byName('swa-reg-tpm-san-non-compliant');
-    const aik = (c: CorpusCase) => {
+    const aik = (c: AttestationCase) => {
       const x5c = c.attStmt.get('x5c');
       if (!Array.isArray(x5c) || !(x5c[0] instanceof Uint8Array)) throw new Error('x5c');
       return parseCertificate(x5c[0]);
@@ -341,8 +264,11 @@ describe('tpm: mutations of a real statement', () => {
   const pubArea = bytesOf(rsa.attStmt, 'pubArea');
   const parsed = parseTpmsAttest(certInfo);
   const certified = parseTpmsCertifyInfo(parsed.attested);
-  const run = (c: CorpusCase, changes: Record<string, CborValue>, ctx: Partial<AttestationContext> = {}) =>
-    verifyTpm(restate(c.attStmt, changes), contextFor(c, ctx));
+  const run = (
+    c: AttestationCase,
+    changes: Record<string, CborValue>,
+    ctx: Partial<AttestationContext> = {},
+  ) => verifyTpm(restate(c.attStmt, changes), contextFor(c, ctx));
 
   it('the unmodified statement verifies after re-encoding', () => {
     expect(run(rsa, {}).type).toBe('attca');

@@ -5,10 +5,20 @@
  * for. The corpus is kept in test/corpus (a copy of the shared corpus, data only).
  */
 import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuthenticationExpectations, RegistrationExpectations } from '../../src/core/types.js';
+import { parseAuthenticatorData } from '../../src/core/authenticator-data.js';
+import { type CborMap, type CborValue, decodeCbor, isCborMap } from '../../src/core/cbor.js';
+import { importCredentialPublicKey } from '../../src/core/cose/index.js';
+import type {
+  AttestationContext,
+  AttestationPolicy,
+  AuthenticationExpectations,
+  AuthenticatorData,
+  RegistrationExpectations,
+} from '../../src/core/types.js';
 
 export interface CorpusCase {
   readonly name: string;
@@ -140,5 +150,88 @@ export function authenticationExpectations(corpus: Corpus, c: CorpusCase): Authe
     },
     ...(extra.expectedTopOrigin === undefined ? {} : { topOrigins: [extra.expectedTopOrigin] }),
     ...EMBEDDING[c.name],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attestation statements of one format, ready for a format verifier
+// ---------------------------------------------------------------------------------------------
+
+/** The attestation policy the corpus sources use (SafetyNet CTS check per case). */
+export const CORPUS_ATTESTATION_POLICY: AttestationPolicy = {
+  safetyNetRequireCtsProfileMatch: true,
+  safetyNetMaxAgeMs: 60_000,
+  androidKeyRequireTee: false,
+};
+
+export interface AttestationCase {
+  readonly name: string;
+  readonly verified: boolean;
+  readonly attStmt: CborMap;
+  readonly authData: AuthenticatorData;
+  readonly clientDataHash: Buffer;
+  /** Anchor files the source configured for this format. */
+  readonly anchorFiles: readonly string[];
+  /** Roots in roots/ the chain reaches. */
+  readonly chainsToRoot: readonly string[];
+  readonly now: Date;
+  readonly policy: AttestationPolicy;
+}
+
+/** Every registration case of the corpus whose attestation object decodes and has this `fmt`. */
+export function attestationCases(fmt: string, corpus: Corpus = loadCorpus()): AttestationCase[] {
+  const out: AttestationCase[] = [];
+  for (const c of corpus.cases) {
+    const response = c.response as { response?: { clientDataJSON?: string; attestationObject?: string } };
+    const ao = response.response?.attestationObject;
+    if (c.ceremony !== 'registration' || !ao) continue;
+    let obj: CborValue;
+    try {
+      obj = decodeCbor(Buffer.from(ao, 'base64url'));
+    } catch {
+      continue; // the undecodable negative case belongs to the ceremony suites
+    }
+    if (!isCborMap(obj) || obj.get('fmt') !== fmt) continue;
+    const attStmt = obj.get('attStmt');
+    const authData = obj.get('authData');
+    if (!isCborMap(attStmt) || !(authData instanceof Uint8Array)) throw new Error(`${c.name}: bad shape`);
+    const entry = corpus.index[c.name] ?? {};
+    const extra = entry.extraVerifierOptions ?? {};
+    out.push({
+      name: c.name,
+      verified: c.expect.verified,
+      attStmt,
+      authData: parseAuthenticatorData(authData),
+      clientDataHash: createHash('sha256')
+        .update(Buffer.from(response.response?.clientDataJSON ?? '', 'base64url'))
+        .digest(),
+      anchorFiles: entry.trustAnchorsUsedBySourceOrHarness?.[fmt] ?? [],
+      chainsToRoot: entry.chainsToRoot ?? [],
+      now: corpusDate(corpus, c),
+      policy: {
+        ...CORPUS_ATTESTATION_POLICY,
+        safetyNetRequireCtsProfileMatch: extra.attestationSafetyNetEnforceCTSCheck !== false,
+      },
+    });
+  }
+  return out;
+}
+
+/** The verifier context for a case, with its anchors and date; `overrides` replace members. */
+export function attestationContext(
+  c: AttestationCase,
+  overrides: Partial<AttestationContext> = {},
+  corpus: Corpus = loadCorpus(),
+): AttestationContext {
+  const acd = c.authData.attestedCredentialData;
+  if (!acd) throw new Error(`${c.name}: no attested credential data`);
+  return {
+    authData: c.authData,
+    clientDataHash: c.clientDataHash,
+    credentialPublicKey: importCredentialPublicKey(acd.credentialPublicKey),
+    trustAnchors: c.anchorFiles.map(corpus.pem),
+    now: c.now,
+    policy: c.policy,
+    ...overrides,
   };
 }
