@@ -118,6 +118,8 @@ export function credentialRecord(input: {
   readonly personId: string;
   readonly name: string;
   readonly now: number;
+  /** Onboarding signs the person in with the new credential: that is its first use. */
+  readonly usedForSignIn?: boolean;
 }): CredentialRecord {
   const { evidence } = input;
   return {
@@ -142,6 +144,6 @@ export function credentialRecord(input: {
     class: input.assessment.class,
     name: input.name,
     createdAt: input.now,
-    lastUsedAt: null,
+    lastUsedAt: input.usedForSignIn === true ? input.now : null,
   };
 }

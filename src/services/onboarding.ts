@@ -101,6 +101,7 @@ export function onboardingService(sc: ServiceContext): TesseraServices['onboardi
         personId: person.id,
         name: name ?? defaultName(assessment, challenge.kind),
         now,
+        usedForSignIn: true,
       });
       const issued = newSession({
         personId: person.id,

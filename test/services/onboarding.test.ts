@@ -145,7 +145,8 @@ describe.each(DIALECTS)('people and onboarding on %s', (dialect) => {
       backupState: false,
       attestation: { trust: 'unverifiable', status: null },
       createdAt: later(1000).toISOString(),
-      lastUsedAt: null,
+      // Onboarding signs the person in with it: its first use.
+      lastUsedAt: later(1000).toISOString(),
     });
     expect(result.credential.reasons.map((r) => r.code)).toContain('attestation_none');
     expect(result.issued.session).toMatchObject({
