@@ -70,10 +70,31 @@ export function requiredAcr(
   return strongest([requestedAcr(params), clientMinAcr(client)]);
 }
 
-function loginPolicy(): interactionPolicy.DefaultPolicy {
+/**
+ * Who is signed in to Tessera in this request's browser (the person id of the live session), or
+ * null. The provider keeps a session of its own; this keeps it from outliving Tessera's.
+ */
+export type LiveAccount = (ctx: KoaContextWithOIDC) => Promise<string | null>;
+
+function loginPolicy(liveAccount: LiveAccount | undefined): interactionPolicy.DefaultPolicy {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   if (login === undefined) throw new Error('oidc-provider has no login prompt');
+  if (liveAccount !== undefined) {
+    login.checks.add(
+      new interactionPolicy.Check(
+        'tessera_session_ended',
+        'the Tessera session that signed in is gone (signed out, expired, idle) or belongs to someone else',
+        async (ctx: KoaContextWithOIDC) => {
+          const accountId = ctx.oidc.session?.accountId;
+          if (accountId === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+          return (await liveAccount(ctx)) === accountId
+            ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+            : interactionPolicy.Check.REQUEST_PROMPT;
+        },
+      ),
+    );
+  }
   login.checks.add(
     new interactionPolicy.Check(
       'acr_not_met',
@@ -145,6 +166,7 @@ Go back to the app and try again; if it keeps happening, tell the app's administ
 export async function createProvider(
   settings: OidcSettings,
   keys: readonly OidcSigningKey[],
+  liveAccount?: LiveAccount,
 ): Promise<Provider> {
   const cookieKeys = await settings.storage.cookieKeys();
   const configuration: Configuration = {
@@ -208,7 +230,7 @@ ${form}
     },
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
-      policy: loginPolicy(),
+      policy: loginPolicy(liveAccount),
     },
     loadExistingGrant: loadGrant,
     // Every authorization request names its redirect URI, matched exactly.

@@ -32,7 +32,14 @@ import { cookieName } from '../http/plugins/cookies.js';
 import type { TesseraServices } from '../services/index.js';
 import { acrFor, meets } from './acr.js';
 import { OIDC_ERRORS } from './errors.js';
-import { createProvider, INTERACTION_PATH, OIDC_PATH, type OidcSettings, requiredAcr } from './provider.js';
+import {
+  createProvider,
+  INTERACTION_PATH,
+  type LiveAccount,
+  OIDC_PATH,
+  type OidcSettings,
+  requiredAcr,
+} from './provider.js';
 
 export const KEY_CHECK_MS = 10_000;
 /** Expired provider rows are deleted at most this often. */
@@ -58,6 +65,7 @@ export function providerSource(
   oidc: OidcSettings,
   checkMs = KEY_CHECK_MS,
   prepare: (provider: Provider) => void = () => {},
+  liveAccount?: LiveAccount,
 ): () => Promise<Provider> {
   let current: { readonly provider: Provider; readonly keys: string } | null = null;
   let checkedAt = 0;
@@ -70,7 +78,7 @@ export function providerSource(
         const keys = await oidc.storage.keys.current();
         const fingerprint = keys.map((k) => `${k.kid}${k.signing ? '*' : ''}`).join(',');
         if (current === null || current.keys !== fingerprint) {
-          const created = await createProvider(oidc, keys);
+          const created = await createProvider(oidc, keys, liveAccount);
           prepare(created);
           current = { provider: created, keys: fingerprint };
         }
@@ -111,7 +119,15 @@ export function oidcRoutes(options: OidcRouteOptions) {
       });
     });
   };
-  const provider = providerSource(options.oidc, options.keyCheckMs, endTesseraSession);
+  // A provider session is only reused while the Tessera session that made it lives: signing out of
+  // the portal, or its SP 800-63B-4 expiry, ends single sign-on to the apps too.
+  const liveAccount: LiveAccount = async (ctx) => {
+    const sessionId = ctx.cookies.get(cookieName('session', context)) ?? null;
+    if (sessionId === null) return null;
+    const call = { now: context.now(), flowId: '', sessionId, ip: null, userAgent: null };
+    return (await services.sessions.current(call))?.person.id ?? null;
+  };
+  const provider = providerSource(options.oidc, options.keyCheckMs, endTesseraSession, liveAccount);
 
   return async (app: FastifyInstance): Promise<void> => {
     // Keys are generated at first start, not at the first request.

@@ -230,6 +230,37 @@ describe.each(DIALECTS)('OpenID Provider end to end on %s', (dialect) => {
     });
   });
 
+  it('does not reuse the provider session once the person signs out of the portal', async () => {
+    const { link } = await server.addPerson('frances', 'Frances Allen');
+    const { context, page, webauthn } = await visit(server);
+    await webauthn.add(SYNCED_PASSKEY);
+    await onboardWithPasskey(page, link);
+    const { config } = await relyingParty(server);
+    const first = await authorize(page, config);
+    const firstTokens = await client.authorizationCodeGrant(config, await first.callback(), {
+      pkceCodeVerifier: first.verifier,
+      expectedState: first.state,
+    });
+    const signOut = await context.request.post('/api/session/sign-out', {
+      headers: { origin: server.origin },
+      data: {},
+    });
+    expect(signOut.status()).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await page.goto('about:blank'); // leave the first callback page
+
+    // The provider still has its session, but Tessera's is gone: the app's next request must go
+    // through a sign-in (here the passkey answers the portal's autofill at once), not reuse the old one.
+    const second = await authorize(page, config);
+    const secondTokens = await client.authorizationCodeGrant(config, await second.callback(), {
+      pkceCodeVerifier: second.verifier,
+      expectedState: second.state,
+    });
+    const session = await tesseraSession(context);
+    expect(secondTokens.claims()?.auth_time).toBe(Math.floor(Date.parse(session.authTime) / 1000));
+    expect(secondTokens.claims()?.auth_time).toBeGreaterThan(firstTokens.claims()?.auth_time ?? Infinity);
+  });
+
   it('logs out from the app (RP-initiated logout), which ends the Tessera session too', async () => {
     const { link } = await server.addPerson('ken', 'Ken Thompson');
     const { context, page, webauthn } = await visit(server);
