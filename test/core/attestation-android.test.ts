@@ -42,6 +42,7 @@ import {
   set,
   tlv,
 } from '../helpers/der-writer.js';
+import { expectRejected, flipped, restate } from '../helpers/mutations.js';
 
 // ---------------------------------------------------------------------------------------------
 // Corpus loading
@@ -53,38 +54,6 @@ const POLICY = CORPUS_ATTESTATION_POLICY;
 const loadCases = (fmt: string): AttestationCase[] => attestationCases(fmt, corpus);
 const contextFor = (c: AttestationCase, overrides: Partial<AttestationContext> = {}) =>
   attestationContext(c, overrides, corpus);
-
-/** Run `fn`, which must throw a WebAuthnError with `code` (and a detail matching `detail`). */
-function expectRejected(fn: () => unknown, code: string, detail?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  if (!isWebAuthnError(caught)) throw new Error(`expected a WebAuthnError ${code}, got ${String(caught)}`);
-  expect(caught.code).toBe(code);
-  if (detail) expect(caught.detail ?? '').toMatch(detail);
-}
-
-/** A copy of `attStmt` with some members replaced (undefined deletes), re-encoded and decoded again. */
-function restate(attStmt: CborMap, changes: Record<string, CborValue>): CborMap {
-  const m = new Map(attStmt);
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === undefined) m.delete(k);
-    else m.set(k, v);
-  }
-  const decoded = decodeCbor(encodeCbor(m));
-  if (!isCborMap(decoded)) throw new Error('not a map');
-  return decoded;
-}
-
-function flipped(bytes: Uint8Array, at: number, mask = 0x01): Buffer {
-  const out = Buffer.from(bytes);
-  const i = at < 0 ? out.length + at : at;
-  out[i] = (out[i] as number) ^ mask;
-  return out;
-}
 
 function pick(cases: readonly AttestationCase[], name: string): AttestationCase {
   const c = cases.find((x) => x.name === name);

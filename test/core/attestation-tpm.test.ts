@@ -47,6 +47,7 @@ import {
   set,
   utf8String,
 } from '../helpers/der-writer.js';
+import { expectRejected, flipped, restate } from '../helpers/mutations.js';
 
 // ---------------------------------------------------------------------------------------------
 // Corpus loading
@@ -60,45 +61,14 @@ const loadCases = (fmt: string): AttestationCase[] => attestationCases(fmt, corp
 const contextFor = (c: AttestationCase, overrides: Partial<AttestationContext> = {}) =>
   attestationContext(c, overrides, corpus);
 
-/** Run `fn`, which must throw a WebAuthnError with `code` (and a detail matching `detail`). */
-function expectRejected(fn: () => unknown, code: string, detail?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  if (!isWebAuthnError(caught)) throw new Error(`expected a WebAuthnError ${code}, got ${String(caught)}`);
-  expect(caught.code).toBe(code);
-  if (detail) expect(caught.detail ?? '').toMatch(detail);
-}
-
 const bytesOf = (m: CborMap, key: string): Buffer => {
   const v = m.get(key);
   if (!(v instanceof Uint8Array)) throw new Error(`${key} is not bytes`);
   return Buffer.from(v);
 };
 
-/** A copy of `attStmt` with some members replaced (undefined deletes), re-encoded and decoded again. */
-function restate(attStmt: CborMap, changes: Record<string, CborValue>): CborMap {
-  const m = new Map(attStmt);
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === undefined) m.delete(k);
-    else m.set(k, v);
-  }
-  const decoded = decodeCbor(encodeCbor(m));
-  if (!isCborMap(decoded)) throw new Error('not a map');
-  return decoded;
-}
-
 /** Offset of `part` (a subarray) inside `whole`. */
 const offsetIn = (whole: Buffer, part: Uint8Array): number => part.byteOffset - whole.byteOffset;
-
-function flipped(bytes: Uint8Array, at: number, mask = 0x01): Buffer {
-  const out = Buffer.from(bytes);
-  out[at] = (out[at] as number) ^ mask;
-  return out;
-}
 
 const tpmCases = loadCases('tpm');
 const byName = (name: string): AttestationCase => {
