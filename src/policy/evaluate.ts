@@ -74,9 +74,15 @@ export interface SessionInput {
   readonly credential?: CredentialInput;
 }
 
-/** acr values Tessera understands and the level each needs (OpenID Connect EAP ACR Values 1.0). */
+/**
+ * acr values Tessera understands and the level each needs (OpenID Connect EAP ACR Values 1.0).
+ * `phr` (phishing-resistant) asks for no second factor, and every WebAuthn sign-in is bound to the
+ * origin (the origin check of WebAuthn L3 §7.2), so any level reaches it; `phrh` adds a hardware-protected key,
+ * which Tessera asserts only at AAL3. src/oidc/acr.ts maps levels the same way (a test holds them
+ * together).
+ */
 export const ACR_LEVELS: Readonly<Record<string, AssuranceLevel>> = {
-  phr: 'AAL2',
+  phr: 'AAL1',
   phrh: 'AAL3',
 };
 

@@ -120,6 +120,19 @@ export interface PolicyStatusView {
   readonly decisions: readonly PolicyDecisionView[];
 }
 
+/**
+ * The policy's word on an app's sign-in request at the OpenID Provider (`decideAcr`): the
+ * segment's level for this session and the acr the app asked for.
+ */
+export interface AcrVerdictView extends PolicyDecisionView {
+  readonly segment: string;
+  readonly phase: 'monitor' | 'warn' | 'enforce';
+  /** The sentence to show first (the first deny, else warn, reason). */
+  readonly summary: string;
+  /** The level a fresh sign-in must reach, when the session falls short of an essential acr. */
+  readonly stepUpTo: AssuranceLevel | null;
+}
+
 export interface PolicyVersionView {
   readonly version: number;
   readonly sha256: string;
@@ -231,6 +244,14 @@ export interface TesseraServices {
     status(ctx: CallContext): Promise<PolicyStatusView>;
     /** Everyone and their credentials, assessed against the current metadata, for `simulate()`. */
     population(): Promise<Population>;
+    /**
+     * At the OpenID Provider: the signed-in person's segment and the acr an app requires
+     * (`decideAcr`); null without a policy. `unauthenticated` without a live session.
+     */
+    acr(
+      ctx: CallContext,
+      request: { readonly values: readonly string[]; readonly essential: boolean },
+    ): Promise<AcrVerdictView | null>;
   };
   readonly groups: {
     /** Create the group if needed and add these people to it. */

@@ -22,6 +22,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
+  decideAcr,
   decideBackup,
   decideRegistration,
   decideSession,
@@ -66,6 +67,7 @@ import type { AssuranceLevel, CredentialAssessment, SignInAssessment } from '../
 import type { MetadataSnapshot } from '../trust/metadata/index.js';
 import { assess, requireSession, type ServiceContext } from './context.js';
 import type {
+  AcrVerdictView,
   AppliedPolicyView,
   GroupView,
   PolicyDecisionView,
@@ -372,6 +374,21 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
         .filter((d) => d.effect !== 'allow')
         .map(decisionView);
       return { segment: segment.name, phase: phaseAt(segment.rollout, ctx.now).phase, decisions };
+    },
+
+    async acr(ctx, request): Promise<AcrVerdictView | null> {
+      const { session, person } = await requireSession(sc, ctx);
+      const inForce = await sc.policy();
+      if (inForce === null) return null;
+      const groups = await groupsOf(sc.db, person.id);
+      const decision = decideAcr(inForce.policy, { groups }, request, { aal: levelOf(session.aal) }, ctx.now);
+      return {
+        ...decisionView(decision),
+        segment: decision.segment,
+        phase: decision.phase,
+        summary: decision.summary,
+        stepUpTo: decision.stepUpTo,
+      };
     },
 
     async population(): Promise<Population> {
