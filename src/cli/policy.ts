@@ -6,6 +6,8 @@
  *   tessera policy apply FILE [--by NAME] [--json]
  *   tessera policy show [--json]
  *   tessera policy history [--diff] [--json]
+ *   tessera policy events [--since DATE|DURATION] [--segment NAME] [--point P] [--effect E]
+ *                         [--person USERNAME] [--limit N] [--json]
  *
  * `validate` prints `FILE:LINE:COL: path: message` for each problem. `simulate` evaluates the
  * policy against every person and credential of a population file (the JSON input of
@@ -13,7 +15,8 @@
  * database (people, their groups, and their credentials assessed against the current metadata),
  * at --at or now, applying nothing. `apply` validates and stores a new version (with who applied it
  * and the diff from the previous one), then ends the sessions that no longer qualify; `show`
- * prints the policy in force, `history` every version.
+ * prints the policy in force, `history` every version, `events` the event log (decisions that were
+ * not a plain allow, monitor phase's would-be denials included, and sessions the policy ended).
  *
  * Exit codes: 0 valid / simulated / applied; 1 the policy or the population file is invalid, or
  * no policy is applied (show); 2 usage (bad arguments, unreadable file, configuration).
@@ -31,10 +34,17 @@ import {
   parsePolicy,
   parsePopulation,
   phaseAt,
+  SEGMENT_NAME_PATTERN,
   type SegmentReport,
   type SimulationReport,
   simulate,
 } from '../policy/index.js';
+import {
+  DEFAULT_EVENT_LIMIT,
+  MAX_EVENT_LIMIT,
+  POLICY_EVENT_EFFECTS,
+  POLICY_EVENT_POINTS,
+} from '../services/index.js';
 import { type CliIo, UsageError } from './io.js';
 import { withServices } from './services.js';
 
@@ -44,6 +54,8 @@ const USAGE = [
   '       tessera policy apply FILE [--by NAME] [--json]',
   '       tessera policy show [--json]',
   '       tessera policy history [--diff] [--json]',
+  '       tessera policy events [--since DATE|DURATION] [--segment NAME] [--point P] [--effect E]',
+  '                             [--person USERNAME] [--limit N] [--json]',
 ].join('\n');
 
 const HELP = `${USAGE}
@@ -65,6 +77,15 @@ apply     Validate and store FILE as the policy in force (a new version, with --
           qualify. Every server enforces it from its next request.
 show      Print the policy in force, its version, hash, and who applied it when.
 history   List every version, newest first (--diff: with the diff from the previous one).
+events    The event log, newest first: every decision that was not a plain allow (deny, warn, and
+          in monitor phase what enforcement would deny) and every session the policy ended.
+          --since     a date, a date-time with a zone, or a duration back from now: 30m, 12h, 7d, 2w
+          --segment   one segment (its name, or default)
+          --point     registration, sign-in, session or acr
+          --effect    allow (monitor's would-be denials), warn or deny
+          --person    one person's events (USERNAME)
+          --limit     at most N events, 1 to ${MAX_EVENT_LIMIT} (default ${DEFAULT_EVENT_LIMIT})
+          --json      {events: [...]} for tools instead of the table
 
 Exit codes: 0 valid / simulated / applied; 1 invalid policy or population file, or no policy
 applied (show); 2 usage or configuration.`;
@@ -75,6 +96,12 @@ const OPTIONS = {
   people: { type: 'string' },
   by: { type: 'string' },
   diff: { type: 'boolean', default: false },
+  since: { type: 'string' },
+  segment: { type: 'string' },
+  point: { type: 'string' },
+  effect: { type: 'string' },
+  person: { type: 'string' },
+  limit: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -138,6 +165,7 @@ async function runValidate(argv: readonly string[], io: CliIo): Promise<number> 
     values.people !== undefined
   )
     throw new UsageError(USAGE);
+  noExtra(values, ['at', 'by', 'diff']);
   const now = values.at === undefined ? io.now() : clock(values.at);
   const policy = await loadPolicy(file, io, values.json);
   if (typeof policy === 'number') return policy;
@@ -303,6 +331,7 @@ async function runSimulate(argv: readonly string[], io: CliIo, env: NodeJS.Proce
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0 || values.by !== undefined || values.diff)
     throw new UsageError(USAGE);
+  noExtra(values, ['population', 'at', 'people']);
   const people = values.people;
   if (people !== undefined && people !== 'affected' && people !== 'all')
     throw new UsageError(`--people must be "affected" or "all", got ${JSON.stringify(people)}`);
@@ -350,8 +379,11 @@ async function runSimulate(argv: readonly string[], io: CliIo, env: NodeJS.Proce
 // apply, show, history
 // ---------------------------------------------------------------------------------------------
 
+/** Options of `events` only: the other subcommands refuse them rather than ignore them. */
+const EVENT_OPTIONS = ['since', 'segment', 'point', 'effect', 'person', 'limit'] as const;
+
 function noExtra(values: ReturnType<typeof parse>['values'], allowed: readonly string[]): void {
-  for (const key of ['population', 'at', 'people', 'by', 'diff'] as const) {
+  for (const key of ['population', 'at', 'people', 'by', 'diff', ...EVENT_OPTIONS] as const) {
     const value = values[key];
     if (!allowed.includes(key) && value !== undefined && value !== false)
       throw new UsageError(`--${key} is not an option here\n${USAGE}`);
@@ -438,6 +470,107 @@ async function runHistory(argv: readonly string[], io: CliIo, env: NodeJS.Proces
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// events
+// ---------------------------------------------------------------------------------------------
+
+const DURATION = /^(\d{1,6})([mhdw])$/;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+};
+
+/** `--since`: a date, a date-time with a zone, or a duration back from now (7d). */
+function since(value: string, now: Date): Date {
+  const duration = DURATION.exec(value);
+  if (duration) return new Date(now.getTime() - Number(duration[1]) * (UNIT_MS[duration[2] ?? ''] ?? 0));
+  const t = parseInstant(value);
+  if (t === null)
+    throw new UsageError(
+      `--since must be a date (2026-03-01), a date-time with a zone, or a duration (30m, 12h, 7d, 2w), got ${JSON.stringify(value)}`,
+    );
+  return new Date(t);
+}
+
+function oneOf<T extends string>(
+  option: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  const found = allowed.find((a) => a === value);
+  if (found === undefined)
+    throw new UsageError(`--${option} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return found;
+}
+
+function limitOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_EVENT_LIMIT))
+    throw new UsageError(
+      `--limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${JSON.stringify(value)}`,
+    );
+  return limit;
+}
+
+const SEGMENT = new RegExp(SEGMENT_NAME_PATTERN);
+
+async function runEvents(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (positionals.length > 0) throw new UsageError(USAGE);
+  noExtra(values, EVENT_OPTIONS);
+  if (values.segment !== undefined && !SEGMENT.test(values.segment))
+    throw new UsageError(
+      `--segment must be a segment name (or default), got ${JSON.stringify(values.segment)}`,
+    );
+  const point = oneOf('point', values.point, POLICY_EVENT_POINTS);
+  const effect = oneOf('effect', values.effect, POLICY_EVENT_EFFECTS);
+  const limit = limitOf(values.limit) ?? DEFAULT_EVENT_LIMIT;
+  const filter = {
+    // One more than shown, to tell a full page from everything there is (the table says so).
+    limit: Math.min(limit + 1, MAX_EVENT_LIMIT),
+    ...(values.since === undefined ? {} : { since: since(values.since, io.now()) }),
+    ...(values.segment === undefined ? {} : { segment: values.segment }),
+    ...(point === undefined ? {} : { point }),
+    ...(effect === undefined ? {} : { effect }),
+    ...(values.person === undefined ? {} : { username: values.person }),
+  };
+  return withServices('policy', io, env, { metadata: false }, async (services) => {
+    const found = await services.policy.events(filter);
+    const events = found.slice(0, limit);
+    if (values.json) {
+      io.out(`${JSON.stringify({ events })}\n`);
+      return 0;
+    }
+    if (events.length === 0) {
+      io.out('no policy events\n');
+      return 0;
+    }
+    const lines = table(
+      ['at', 'person', 'point', 'segment', 'phase', 'effect', 'version', 'app', 'codes'],
+      events.map((e) => [
+        e.at,
+        e.username,
+        e.point,
+        e.segment,
+        e.phase,
+        e.effect,
+        String(e.policyVersion),
+        e.clientId ?? '—',
+        e.codes.join(', '),
+      ]),
+      Number.POSITIVE_INFINITY,
+    );
+    if (found.length > limit || events.length === MAX_EVENT_LIMIT)
+      lines.push('', `the newest ${n(limit)} events; --limit or --since for others`);
+    io.out(`${lines.join('\n')}\n`);
+    return 0;
+  });
+}
+
 export async function runPolicy(
   argv: readonly string[],
   io: CliIo,
@@ -457,5 +590,6 @@ export async function runPolicy(
   if (sub === 'apply') return runApply(rest, io, env);
   if (sub === 'show') return runShow(rest, io, env);
   if (sub === 'history') return runHistory(rest, io, env);
+  if (sub === 'events') return runEvents(rest, io, env);
   throw new UsageError(`unknown subcommand "${sub}"\n${USAGE}`);
 }

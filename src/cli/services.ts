@@ -17,7 +17,12 @@ import {
 } from '../services/index.js';
 import type { CliIo } from './io.js';
 
-const BAD_INPUT: readonly ServiceErrorCode[] = ['username_invalid', 'name_invalid', 'group_invalid'];
+const BAD_INPUT: readonly ServiceErrorCode[] = [
+  'username_invalid',
+  'name_invalid',
+  'group_invalid',
+  'event_filter_invalid',
+];
 
 export async function withServices(
   command: string,

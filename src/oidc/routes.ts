@@ -9,14 +9,17 @@
  *   portal's sign-in page with `?interaction=<uid>`: the portal is the one sign-in UI.
  * - `POST /oidc/interaction/:uid/login` (called by the portal, Origin-checked) finishes the
  *   interaction with the caller's Tessera session: its person, the acr from its AAL, its amr and
- *   auth_time. It answers what the portal must do next:
- *   `{status: "done", redirectTo}` — continue to the app;
+ *   auth_time. The assurance policy is consulted for the person's segment and the acr required
+ *   (`decideAcr`, docs/policy.md). It answers what the portal must do next:
+ *   `{status: "done", redirectTo, warnings?, deadline?}` — continue to the app; in the warn phase
+ *     of the person's segment, after showing what to do and by when;
  *   `{status: "sign_in_required", reason}` — sign in (again): no session, a sign-in older than
- *     `max_age` or than a `prompt=login` request, or `step_up` (the request or the app requires
- *     phrh and the person has a credential that can meet it);
- *   `{status: "unmet", redirectTo, acr}` — the person has no credential that can meet the required
- *     acr: the app gets `unmet_authentication_requirements` (OpenID Connect Core
- *     unmet_authentication_requirements, OpenID EAP), never a token with a weaker acr.
+ *     `max_age` or than a `prompt=login` request, or `step_up` (with `acr` and `reasons`: the
+ *     request or the app requires phrh and the person has a credential that can meet it);
+ *   `{status: "unmet", redirectTo, acr, reasons}` — the person has no credential that can meet the
+ *     required acr: the page explains why (the policy's sentences), and the app gets
+ *     `unmet_authentication_requirements` (OpenID Connect Core §3.1.2.6, OpenID EAP), never a
+ *     token with a weaker acr.
  *
  * RP-initiated logout (`/oidc/session/end`) confirmed by the person also ends their Tessera session.
  *
@@ -29,8 +32,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { type ContextSettings, callContext } from '../http/plugins/context.js';
 import { cookieName } from '../http/plugins/cookies.js';
-import type { TesseraServices } from '../services/index.js';
-import { acrFor, meets } from './acr.js';
+import { ACR_LEVELS } from '../policy/index.js';
+import type { PolicyNotice, TesseraServices } from '../services/index.js';
+import type { AssuranceLevel } from '../trust/assessment.js';
+import { type Acr, acrFor, meets } from './acr.js';
 import { OIDC_ERRORS } from './errors.js';
 import {
   createProvider,
@@ -56,9 +61,45 @@ export interface OidcRouteOptions {
 }
 
 export type InteractionAnswer =
-  | { readonly status: 'done'; readonly redirectTo: string }
-  | { readonly status: 'sign_in_required'; readonly reason: 'no_session' | 'reauthenticate' | 'step_up' }
-  | { readonly status: 'unmet'; readonly redirectTo: string; readonly acr: string };
+  | {
+      readonly status: 'done';
+      readonly redirectTo: string;
+      /** Warn phase of the person's segment: what to do, and by when (`deadline`, ISO 8601 or null). */
+      readonly warnings?: readonly PolicyNotice[];
+      readonly deadline?: string | null;
+    }
+  | { readonly status: 'sign_in_required'; readonly reason: 'no_session' | 'reauthenticate' }
+  | {
+      readonly status: 'sign_in_required';
+      readonly reason: 'step_up';
+      /** The acr the fresh sign-in must give, and why (the policy's sentences, or the app's request). */
+      readonly acr: Acr;
+      readonly reasons: readonly PolicyNotice[];
+    }
+  | {
+      readonly status: 'unmet';
+      readonly redirectTo: string;
+      readonly acr: Acr;
+      readonly reasons: readonly PolicyNotice[];
+    };
+
+/**
+ * Why the session falls short: the policy's deny reasons, else one sentence of the app's request
+ * (the same code and wording as the policy's `acr_not_satisfied`).
+ */
+function shortfall(
+  reasons: readonly PolicyNotice[],
+  needed: Acr,
+  aal: AssuranceLevel,
+): readonly PolicyNotice[] {
+  if (reasons.length > 0) return reasons;
+  return [
+    {
+      code: 'acr_not_satisfied',
+      message: `denied: the application asked for acr "${needed}" (${ACR_LEVELS[needed] ?? needed}) and this session is at ${aal}`,
+    },
+  ];
+}
 
 /** The provider for the current signing keys. */
 export function providerSource(
@@ -183,20 +224,37 @@ export function oidcRoutes(options: OidcRouteOptions) {
         const client = typeof clientId === 'string' ? await target.Client.find(clientId) : undefined;
         const wanted = requiredAcr(details.params, client);
         const acr = acrFor(session.aal);
+        // The assurance policy (docs/policy.md, decideAcr): the person's segment judges this session,
+        // and explains an acr the session falls short of; null without a policy.
+        const verdict = await services.policy.acr(ctx, {
+          values: wanted === undefined ? [] : [wanted],
+          essential: wanted !== undefined,
+          ...(client === undefined ? {} : { clientId: client.clientId }),
+        });
+        const reasons = verdict === null ? [] : verdict.reasons;
         if (wanted !== undefined && !meets(acr, wanted)) {
+          const explained = shortfall(reasons, wanted, session.aal);
           const credentials = await services.credentials.list(ctx);
-          if (credentials.some((c) => meets(c.aal === null ? undefined : acrFor(c.aal), wanted)))
-            return { status: 'sign_in_required', reason: 'step_up' };
+          if (credentials.some((c) => c.aal !== null && meets(acrFor(c.aal), wanted)))
+            return { status: 'sign_in_required', reason: 'step_up', acr: wanted, reasons: explained };
           const redirectTo = await target.interactionResult(request.raw, reply.raw, {
             error: 'unmet_authentication_requirements',
-            error_description: `the person has no credential that can meet acr ${wanted}`,
+            // RFC 6749 §4.1.2.1: ASCII without quotes; the policy's sentences (segment names are
+            // the organization's own) stay on the person's page.
+            error_description: `acr ${wanted} required; the session is at ${session.aal} and the person has no credential that can meet it`,
           });
-          return { status: 'unmet', redirectTo, acr: wanted };
+          return { status: 'unmet', redirectTo, acr: wanted, reasons: explained };
         }
+        // The segment no longer accepts this session (its phase began between the lookup above and
+        // now): a fresh sign-in, which decideSignIn judges and explains.
+        if (verdict?.effect === 'deny') return { status: 'sign_in_required', reason: 'reauthenticate' };
         const redirectTo = await target.interactionResult(request.raw, reply.raw, {
           login: { accountId: session.person.id, acr, amr: [...session.amr], ts: authTime, remember: true },
         });
-        return { status: 'done', redirectTo };
+        // Warn phase: the app is reached, and the person is told first what to do and by when.
+        return verdict !== null && verdict.effect === 'warn'
+          ? { status: 'done', redirectTo, warnings: verdict.reasons, deadline: verdict.deadline }
+          : { status: 'done', redirectTo };
       };
       return reply.send(await answer());
     });

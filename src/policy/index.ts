@@ -72,7 +72,7 @@ export {
   type PolicyReasonCode,
   type Severity,
 } from './reasons.js';
-export { POLICY_SCHEMA, type RootSchema, type SchemaNode } from './schema.js';
+export { POLICY_SCHEMA, type RootSchema, type SchemaNode, SEGMENT_NAME_PATTERN } from './schema.js';
 export {
   type Counts,
   type CredentialOutcome,

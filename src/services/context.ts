@@ -6,7 +6,7 @@ import type { CredentialRecord } from '../store/credentials.js';
 import type { DialectName } from '../store/database.js';
 import { findPersonById, type PersonRecord } from '../store/people.js';
 import type { Schema } from '../store/schema.js';
-import { deleteSession, type SessionRecord, touchSession } from '../store/sessions.js';
+import { type SessionRecord, touchSession } from '../store/sessions.js';
 import { assessCredential, type CredentialAssessment, type CredentialFacts } from '../trust/assessment.js';
 import type { MetadataSnapshot } from '../trust/metadata/index.js';
 import type { CallContext } from './contract.js';
@@ -24,7 +24,10 @@ export interface ServiceContext {
   allowCredentialsKey(): Promise<Buffer>;
   /** The assurance policy in force, or null (the built-in default: allow what verifies). */
   policy(): Promise<PolicyInForce | null>;
-  /** Does this live session still satisfy the policy (`decideSession`)? Always true without one. */
+  /**
+   * Does this live session still satisfy the policy (`decideSession`)? Always true without one.
+   * False means the policy has ended it (and logged why).
+   */
   sessionQualifies(session: SessionRecord, now: Date): Promise<boolean>;
 }
 
@@ -63,10 +66,8 @@ export async function liveSession(sc: ServiceContext, ctx: CallContext): Promise
   if (ctx.sessionId === null || ctx.sessionId === '') return null;
   const session = await touchSession(sc.db, secretHash(ctx.sessionId), ctx.now.getTime());
   if (session === null) return null;
-  if (!(await sc.sessionQualifies(session, ctx.now))) {
-    await deleteSession(sc.db, session.hash);
-    return null;
-  }
+  // A session the policy denies is ended by sessionQualifies itself, which logs the decision.
+  if (!(await sc.sessionQualifies(session, ctx.now))) return null;
   const person = await findPersonById(sc.db, session.personId);
   return person === null ? null : { session, person };
 }

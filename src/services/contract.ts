@@ -155,6 +155,43 @@ export interface PolicyApplied {
   readonly sessionsEnded: number;
 }
 
+/** Where a logged policy decision was made (docs/policy.md, "The event log"). */
+export type PolicyEventPoint = 'registration' | 'sign-in' | 'session' | 'acr';
+
+/**
+ * A decision of the assurance policy that was not a plain allow: a deny, a warn, or a monitor-phase
+ * allow that enforcement would deny (`monitor_would_deny` among its codes).
+ */
+export interface PolicyEventView {
+  readonly id: string;
+  readonly at: string;
+  readonly username: string;
+  readonly point: PolicyEventPoint;
+  readonly segment: string;
+  readonly phase: 'monitor' | 'warn' | 'enforce';
+  readonly effect: 'allow' | 'warn' | 'deny';
+  /** The reason codes (docs/policy.md, "Reason codes"), without requirements_met. */
+  readonly codes: readonly string[];
+  readonly policyVersion: number;
+  /** base64url credential ID of the credential judged, when there was one. */
+  readonly credentialId: string | null;
+  /** The OpenID Connect client that asked (point `acr`). */
+  readonly clientId: string | null;
+}
+
+/** Which events to list: every filter given must match. */
+export interface PolicyEventFilterInput {
+  /** At or after this time. */
+  readonly since?: Date;
+  readonly segment?: string;
+  readonly point?: PolicyEventPoint;
+  readonly effect?: 'allow' | 'warn' | 'deny';
+  /** One person's events. */
+  readonly username?: string;
+  /** 1 to 10,000; default 100. */
+  readonly limit?: number;
+}
+
 export interface GroupView {
   readonly name: string;
   /** Usernames, sorted. */
@@ -240,17 +277,27 @@ export interface TesseraServices {
     current(): Promise<AppliedPolicyView | null>;
     /** Every version, newest first. */
     history(): Promise<readonly PolicyVersionView[]>;
+    /**
+     * The event log, newest first: decisions that were not a plain allow, and sessions the policy
+     * ended. `event_filter_invalid` for a bad filter, `person_not_found` for an unknown username.
+     */
+    events(filter?: PolicyEventFilterInput): Promise<readonly PolicyEventView[]>;
     /** The signed-in person's segment, phase, and what the policy warns them about. */
     status(ctx: CallContext): Promise<PolicyStatusView>;
     /** Everyone and their credentials, assessed against the current metadata, for `simulate()`. */
     population(): Promise<Population>;
     /**
      * At the OpenID Provider: the signed-in person's segment and the acr an app requires
-     * (`decideAcr`); null without a policy. `unauthenticated` without a live session.
+     * (`decideAcr`); null without a policy. `unauthenticated` without a live session. A decision
+     * that is not a plain allow is logged with `clientId`, the app that asked.
      */
     acr(
       ctx: CallContext,
-      request: { readonly values: readonly string[]; readonly essential: boolean },
+      request: {
+        readonly values: readonly string[];
+        readonly essential: boolean;
+        readonly clientId?: string;
+      },
     ): Promise<AcrVerdictView | null>;
   };
   readonly groups: {

@@ -29,6 +29,10 @@ export const SERVICE_ERRORS = {
     message: 'A group name must be 1 to 128 characters: letters, digits, ".", "_", "-", "@" or ":".',
   },
   group_not_found: { status: 404, message: 'No such group.' },
+  event_filter_invalid: {
+    status: 400,
+    message: 'The event filter is not valid (point, effect, segment, time or limit).',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;

@@ -35,6 +35,7 @@ import { signInsService } from './sign-ins.js';
 // The outer layers open and migrate the database through here (store is used by services only).
 export { type Database, type DialectName, openDatabase } from '../store/database.js';
 export { MigrationError, migrateToLatest } from '../store/migrations/index.js';
+export { POLICY_EVENT_EFFECTS, POLICY_EVENT_POINTS } from '../store/policy-events.js';
 export type * from './contract.js';
 export {
   isServiceError,
@@ -45,6 +46,7 @@ export {
   type ServiceErrorCode,
 } from './errors.js';
 export * from './oidc.js';
+export { DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT } from './policy.js';
 export { emptyMetadata, metadataSource, type SnapshotSourceOptions } from './snapshot-source.js';
 
 export interface ServiceDeps {

@@ -92,7 +92,7 @@ export function onboardingService(sc: ServiceContext): TesseraServices['onboardi
       const evidence = verifyEnrolment(sc, input.response, challenge, ctx);
       const assessment = await assessEnrolment(sc, evidence, ctx);
       // The assurance policy: a denied credential is not enrolled (policy_denied, with the reasons).
-      const warnings = await enforceRegistration(sc, person.id, assessment, evidence.aaguid, ctx.now);
+      const warnings = await enforceRegistration(sc, person.id, assessment, evidence, ctx.now);
       const level = assessSignIn(assessment, { uv: evidence.flags.uv });
       const aal = level.aal ?? 'AAL1';
       const credential = credentialRecord({

@@ -17,7 +17,14 @@
  *   lifetime and idle limits); `deny` ends the session;
  * - session lifetime: a new session gets the segment's maxSessionHours / maxIdleMinutes when they
  *   are shorter than the level's limits;
- * - apply: every live session is re-decided and those denied are ended.
+ * - apply: every live session is re-decided and those denied are ended; the survivors' idle and
+ *   absolute limits are lowered to the new policy's where it is stricter (never raised).
+ *
+ * The event log (`recordDecision`, table policy_events): every decision at registration, sign-in
+ * and the OpenID Provider's acr that is not a plain allow (deny, warn, or monitor's
+ * `monitor_would_deny`), and every session the policy ends, so an operator sees in monitor phase
+ * whom enforcement would block. A session is logged only when it ends: its lookups run on every
+ * request, and a row per request would bury everything else.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -34,6 +41,7 @@ import {
   type PopulationCredential,
   parsePolicy,
   phaseAt,
+  SEGMENT_NAME_PATTERN,
   segmentFor,
   unifiedDiff,
 } from '../policy/index.js';
@@ -41,6 +49,7 @@ import {
   allCredentials,
   type CredentialRecord,
   findCredential,
+  findCredentials,
   listCredentials,
 } from '../store/credentials.js';
 import {
@@ -61,8 +70,15 @@ import {
   type PolicyRecord,
   policyHistory,
 } from '../store/policies.js';
+import {
+  insertPolicyEvent,
+  listPolicyEvents,
+  POLICY_EVENT_EFFECTS,
+  POLICY_EVENT_POINTS,
+  type PolicyEventWithName,
+} from '../store/policy-events.js';
 import type { Schema } from '../store/schema.js';
-import { deleteSession, liveSessions, type SessionRecord } from '../store/sessions.js';
+import { deleteSession, liveSessions, narrowSessionLimits, type SessionRecord } from '../store/sessions.js';
 import type { AssuranceLevel, CredentialAssessment, SignInAssessment } from '../trust/assessment.js';
 import type { MetadataSnapshot } from '../trust/metadata/index.js';
 import { assess, requireSession, type ServiceContext } from './context.js';
@@ -71,11 +87,14 @@ import type {
   AppliedPolicyView,
   GroupView,
   PolicyDecisionView,
+  PolicyEventFilterInput,
+  PolicyEventView,
   PolicyNotice,
   PolicyVersionView,
   TesseraServices,
 } from './contract.js';
 import { PolicyDeniedError, PolicyInvalidError, ServiceError } from './errors.js';
+import { randomToken } from './secrets.js';
 import { requireUsername } from './validation.js';
 
 const HOUR = 60 * 60_000;
@@ -143,23 +162,99 @@ export function withWarnings(warnings: readonly PolicyNotice[]): {
   return warnings.length === 0 ? {} : { warnings };
 }
 
-/** May this person enrol this credential? Throws `policy_denied`; returns the warnings. */
+// ---------------------------------------------------------------------------------------------
+// The event log
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Is this decision worth a row in the event log? Everything but a plain allow: a deny, a warn, or
+ * an allow that monitor phase softened (`monitor_would_deny`). An allow with only notes (a
+ * voluntary acr the session does not reach) is not: nothing would change when enforced.
+ */
+export function isNoteworthy(decision: PolicyDecision): boolean {
+  return decision.effect !== 'allow' || decision.reasons.some((r) => r.code === 'monitor_would_deny');
+}
+
+/** Whom and what a decision was about. Never a secret: no session id, challenge or pass. */
+export interface DecisionSubject {
+  readonly personId: string;
+  /** The credential judged (registration, sign-in, the session's). */
+  readonly credentialId?: Uint8Array | undefined;
+  /** The OpenID Connect client that asked (point acr). */
+  readonly clientId?: string | undefined;
+  /** The policy version that decided (`PolicyInForce.version`). */
+  readonly version: number;
+}
+
+/**
+ * Log the decision when it is noteworthy (see `isNoteworthy`); true when a row was written. Written
+ * on its own, never inside the operation's transaction: a refusal writes nothing else, and the
+ * decision was made whether or not the operation then completes.
+ */
+export async function recordDecision(
+  sc: ServiceContext,
+  decision: PolicyDecision,
+  subject: DecisionSubject,
+  now: Date,
+): Promise<boolean> {
+  if (!isNoteworthy(decision)) return false;
+  const point = POLICY_EVENT_POINTS.find((p) => p === decision.point);
+  // Backup reminders and recovery codes are shown to the person, not logged: a caller bug.
+  if (point === undefined) throw new Error(`decisions at ${decision.point} are not logged`);
+  await insertPolicyEvent(sc.db, {
+    id: randomToken(16),
+    at: now.getTime(),
+    personId: subject.personId,
+    point,
+    segment: decision.segment,
+    phase: decision.phase,
+    effect: decision.effect,
+    codes: decision.reasons.filter((r) => r.code !== 'requirements_met').map((r) => r.code),
+    policyVersion: subject.version,
+    credentialId: subject.credentialId === undefined ? null : Buffer.from(subject.credentialId),
+    clientId: subject.clientId ?? null,
+  });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enforcement points
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * May this person enrol this credential? Throws `policy_denied`; returns the warnings. A decision
+ * that is not a plain allow is logged first, the refusal included (nothing else is written then).
+ */
 export async function enforceRegistration(
   sc: ServiceContext,
   personId: string,
   assessment: CredentialAssessment,
-  aaguid: string,
+  credential: { readonly aaguid: string; readonly credentialId: Uint8Array },
   now: Date,
 ): Promise<PolicyNotice[]> {
   const inForce = await sc.policy();
   if (inForce === null) return [];
   const groups = await groupsOf(sc.db, personId);
-  return outcome(decideRegistration(inForce.policy, { groups }, assessed(assessment, aaguid), now));
+  const decision = decideRegistration(
+    inForce.policy,
+    { groups },
+    assessed(assessment, credential.aaguid),
+    now,
+  );
+  await recordDecision(
+    sc,
+    decision,
+    { personId, credentialId: credential.credentialId, version: inForce.version },
+    now,
+  );
+  return outcome(decision);
 }
 
 export interface SignInVerdict {
   /** The decision, or null without a policy. */
   readonly decision: PolicyDecision | null;
+  /** The version of the policy that decided, or null without a policy (for `recordDecision`). */
+  readonly version: number | null;
   /** The session limits for this person's segment at this level. */
   readonly limits: SessionLimits;
 }
@@ -174,10 +269,10 @@ export async function judgeSignIn(
   now: Date,
 ): Promise<SignInVerdict> {
   const inForce = await sc.policy();
-  if (inForce === null) return { decision: null, limits: levelLimits(signIn.aal) };
+  if (inForce === null) return { decision: null, version: null, limits: levelLimits(signIn.aal) };
   const groups = await groupsOf(sc.db, personId);
   const decision = decideSignIn(inForce.policy, { groups }, assessed(assessment, aaguid), signIn, now);
-  return { decision, limits: limitsFor(inForce.policy, groups, signIn.aal) };
+  return { decision, version: inForce.version, limits: limitsFor(inForce.policy, groups, signIn.aal) };
 }
 
 /** The warnings of an allowed sign-in, or `policy_denied`. */
@@ -226,15 +321,15 @@ function levelOf(value: string): AssuranceLevel | null {
   return value === 'AAL1' || value === 'AAL2' || value === 'AAL3' ? value : null;
 }
 
-async function sessionDecision(
-  sc: ServiceContext,
+/** decideSession for a stored session and its credential (null when it has since been removed). */
+function decideStoredSession(
   policy: PolicyDocument,
   session: SessionRecord,
   groups: readonly string[],
+  credential: CredentialRecord | null,
   snapshot: MetadataSnapshot,
   now: Date,
-): Promise<PolicyDecision> {
-  const credential = await findCredential(sc.db, session.credentialId);
+): PolicyDecision {
   return decideSession(
     policy,
     { groups },
@@ -250,9 +345,43 @@ async function sessionDecision(
   );
 }
 
+async function sessionDecision(
+  sc: ServiceContext,
+  policy: PolicyDocument,
+  session: SessionRecord,
+  groups: readonly string[],
+  snapshot: MetadataSnapshot,
+  now: Date,
+): Promise<PolicyDecision> {
+  const credential = await findCredential(sc.db, session.credentialId);
+  return decideStoredSession(policy, session, groups, credential, snapshot, now);
+}
+
 /**
- * Does this live session still qualify? False means the caller ends it. `lastActiveAt` is the
- * previous activity when the caller knows it (the lookup has just refreshed the row).
+ * End a session the policy denies, logging the decision: only the call that removed the row logs
+ * it, so two requests racing with the same cookie (or a lookup racing an apply) log one end.
+ */
+async function endSession(
+  sc: ServiceContext,
+  session: SessionRecord,
+  decision: PolicyDecision,
+  version: number,
+  now: Date,
+): Promise<boolean> {
+  if (!(await deleteSession(sc.db, session.hash))) return false;
+  await recordDecision(
+    sc,
+    decision,
+    { personId: session.personId, credentialId: session.credentialId, version },
+    now,
+  );
+  return true;
+}
+
+/**
+ * Does this live session still qualify? When it does not, it is ended here (and the decision
+ * logged) and the caller treats it as gone. The lookup has just restarted the idle clock, so the
+ * idle limit is enforced by the row's own `idle_timeout_ms` (which apply narrows), not here.
  */
 export async function sessionQualifies(
   sc: ServiceContext,
@@ -263,7 +392,9 @@ export async function sessionQualifies(
   if (inForce === null) return true;
   const groups = await groupsOf(sc.db, session.personId);
   const decision = await sessionDecision(sc, inForce.policy, session, groups, await sc.snapshot(), now);
-  return decision.effect !== 'deny';
+  if (decision.effect !== 'deny') return true;
+  await endSession(sc, session, decision, inForce.version, now);
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,26 +421,75 @@ function decisionView(d: PolicyDecision): PolicyDecisionView {
   return { point: d.point, effect: d.effect, reasons: notices(d), deadline: d.deadline ?? null };
 }
 
+function eventView(e: PolicyEventWithName): PolicyEventView {
+  return {
+    id: e.id,
+    at: iso(e.at),
+    username: e.username,
+    point: e.point,
+    segment: e.segment,
+    phase: e.phase,
+    effect: e.effect,
+    codes: e.codes,
+    policyVersion: e.policyVersion,
+    credentialId: e.credentialId === null ? null : e.credentialId.toString('base64url'),
+    clientId: e.clientId,
+  };
+}
+
+export const DEFAULT_EVENT_LIMIT = 100;
+export const MAX_EVENT_LIMIT = 10_000;
+/** Segment names as the schema allows them (`default` among them). */
+const SEGMENT_NAME = new RegExp(SEGMENT_NAME_PATTERN);
+
+function filterInvalid(detail: string): ServiceError {
+  return new ServiceError('event_filter_invalid', detail);
+}
+
 /** Who applied a version: 1 to 64 printable characters, like a credential name (`name_invalid`). */
 const APPLIED_BY = /^[^\p{Cc}\p{Zl}\p{Zp}]{1,64}$/u;
 
 export function policyService(sc: ServiceContext): TesseraServices['policy'] {
-  /** End every live session the policy now denies; returns how many. */
-  async function endSessionsThatNoLongerQualify(policy: PolicyDocument, now: Date): Promise<number> {
+  /**
+   * Re-decide every live session under a newly applied policy: end those it denies (logged, point
+   * `session`), and lower the idle and absolute limits of the others to the new segment's where
+   * they are shorter (a session keeps the limits it was issued with otherwise, and since every
+   * lookup restarts the idle clock before deciding, decideSession alone never sees idleness).
+   * Memberships in one query and the sessions' credentials in a few, whatever the number of
+   * sessions. Returns how many ended.
+   */
+  async function endSessionsThatNoLongerQualify(
+    policy: PolicyDocument,
+    version: number,
+    now: Date,
+  ): Promise<number> {
+    const sessions = await liveSessions(sc.db, now.getTime());
+    if (sessions.length === 0) return 0;
     const snapshot = await sc.snapshot();
-    const groupsByPerson = new Map<string, readonly string[]>();
+    const groupsByPerson = new Map<string, string[]>();
+    for (const m of await allMemberships(sc.db)) {
+      const list = groupsByPerson.get(m.personId) ?? [];
+      list.push(m.group);
+      groupsByPerson.set(m.personId, list);
+    }
+    const ids = new Map<string, Buffer>();
+    for (const session of sessions) ids.set(session.credentialId.toString('hex'), session.credentialId);
+    const credentials = new Map<string, CredentialRecord>();
+    for (const c of await findCredentials(sc.db, [...ids.values()])) credentials.set(c.id.toString('hex'), c);
+
     let ended = 0;
-    for (const session of await liveSessions(sc.db, now.getTime())) {
-      let groups = groupsByPerson.get(session.personId);
-      if (groups === undefined) {
-        groups = await groupsOf(sc.db, session.personId);
-        groupsByPerson.set(session.personId, groups);
-      }
-      const decision = await sessionDecision(sc, policy, session, groups, snapshot, now);
+    for (const session of sessions) {
+      const groups = groupsByPerson.get(session.personId) ?? [];
+      const credential = credentials.get(session.credentialId.toString('hex')) ?? null;
+      const decision = decideStoredSession(policy, session, groups, credential, snapshot, now);
       if (decision.effect === 'deny') {
-        await deleteSession(sc.db, session.hash);
-        ended++;
+        if (await endSession(sc, session, decision, version, now)) ended++;
+        continue;
       }
+      const limits = limitsFor(policy, groups, levelOf(session.aal));
+      const expiresAt = session.authTime + limits.absoluteMs;
+      if (limits.idleMs < session.idleTimeoutMs || expiresAt < session.expiresAt)
+        await narrowSessionLimits(sc.db, session.hash, limits.idleMs, expiresAt);
     }
     return ended;
   }
@@ -324,7 +504,7 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
       for (let attempt = 0; attempt < 5; attempt++) {
         const previous = await currentPolicy(sc.db);
         if (previous !== null && previous.sha256 === sha256) {
-          const sessionsEnded = await endSessionsThatNoLongerQualify(parsed.policy, now);
+          const sessionsEnded = await endSessionsThatNoLongerQualify(parsed.policy, previous.version, now);
           return { policy: appliedView(previous), unchanged: true, sessionsEnded };
         }
         const version = (previous?.version ?? 0) + 1;
@@ -342,7 +522,7 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
           ),
         };
         if ((await insertPolicy(sc.db, record)) === 'conflict') continue;
-        const sessionsEnded = await endSessionsThatNoLongerQualify(parsed.policy, now);
+        const sessionsEnded = await endSessionsThatNoLongerQualify(parsed.policy, version, now);
         return { policy: appliedView(record), unchanged: false, sessionsEnded };
       }
       throw new Error('could not store the policy: other versions kept being applied at the same time');
@@ -355,6 +535,35 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
 
     async history() {
       return (await policyHistory(sc.db)).map(versionView);
+    },
+
+    async events(filter: PolicyEventFilterInput = {}): Promise<readonly PolicyEventView[]> {
+      const limit = filter.limit ?? DEFAULT_EVENT_LIMIT;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT)
+        throw filterInvalid(`limit must be 1 to ${MAX_EVENT_LIMIT}`);
+      if (filter.since !== undefined && !Number.isFinite(filter.since.getTime()))
+        throw filterInvalid('since is not a valid time');
+      if (filter.point !== undefined && !POLICY_EVENT_POINTS.includes(filter.point))
+        throw filterInvalid(`point must be one of ${POLICY_EVENT_POINTS.join(', ')}`);
+      if (filter.effect !== undefined && !POLICY_EVENT_EFFECTS.includes(filter.effect))
+        throw filterInvalid(`effect must be one of ${POLICY_EVENT_EFFECTS.join(', ')}`);
+      if (filter.segment !== undefined && !SEGMENT_NAME.test(filter.segment))
+        throw filterInvalid('segment is not a segment name');
+      let personId: string | undefined;
+      if (filter.username !== undefined) {
+        const person = await findPersonByUsername(sc.db, requireUsername(filter.username));
+        if (person === null) throw new ServiceError('person_not_found', filter.username);
+        personId = person.id;
+      }
+      const events = await listPolicyEvents(sc.db, {
+        limit,
+        ...(filter.since === undefined ? {} : { since: filter.since.getTime() }),
+        ...(filter.segment === undefined ? {} : { segment: filter.segment }),
+        ...(filter.point === undefined ? {} : { point: filter.point }),
+        ...(filter.effect === undefined ? {} : { effect: filter.effect }),
+        ...(personId === undefined ? {} : { personId }),
+      });
+      return events.map(eventView);
     },
 
     async status(ctx) {
@@ -381,7 +590,20 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
       const inForce = await sc.policy();
       if (inForce === null) return null;
       const groups = await groupsOf(sc.db, person.id);
-      const decision = decideAcr(inForce.policy, { groups }, request, { aal: levelOf(session.aal) }, ctx.now);
+      const decision = decideAcr(
+        inForce.policy,
+        { groups },
+        { values: request.values, essential: request.essential },
+        { aal: levelOf(session.aal) },
+        ctx.now,
+      );
+      // No credential here: the decision is about the session's level and the app's acr.
+      await recordDecision(
+        sc,
+        decision,
+        { personId: person.id, clientId: request.clientId, version: inForce.version },
+        ctx.now,
+      );
       return {
         ...decisionView(decision),
         segment: decision.segment,

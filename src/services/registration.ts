@@ -63,7 +63,7 @@ export function registrationService(sc: ServiceContext): TesseraServices['regist
       const evidence = verifyEnrolment(sc, input.response, challenge, ctx);
       const assessment = await assessEnrolment(sc, evidence, ctx);
       // The assurance policy: a denied credential is not enrolled (policy_denied, with the reasons).
-      const warnings = await enforceRegistration(sc, person.id, assessment, evidence.aaguid, ctx.now);
+      const warnings = await enforceRegistration(sc, person.id, assessment, evidence, ctx.now);
       const credential = credentialRecord({
         evidence,
         assessment,

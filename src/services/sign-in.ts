@@ -42,7 +42,7 @@ import { assessSignIn, type CredentialAssessment } from '../trust/assessment.js'
 import { assess, type ServiceContext } from './context.js';
 import type { CallContext, IssuedSession, TesseraServices, Warned } from './contract.js';
 import { ServiceError } from './errors.js';
-import { judgeSignIn, signInOutcome, withWarnings } from './policy.js';
+import { judgeSignIn, recordDecision, signInOutcome, withWarnings } from './policy.js';
 import { randomToken, secretHash } from './secrets.js';
 import { amrFor, newSession } from './sessions.js';
 import { normalizeUsername } from './validation.js';
@@ -226,6 +226,15 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
       // The assurance policy, when one is applied: this sign-in's level, and whether the credential
       // (assessed now: a model revoked or denied since enrolment) is still allowed.
       const verdict = await judgeSignIn(sc, person.id, assessment, credential.aaguid, level, ctx.now);
+      // The event log: a deny, a warn, or what monitor phase let through, before anything else can
+      // end the request, so a refusal is logged as surely as an allowed sign-in.
+      if (verdict.decision !== null && verdict.version !== null)
+        await recordDecision(
+          sc,
+          verdict.decision,
+          { personId: person.id, credentialId: credential.id, version: verdict.version },
+          ctx.now,
+        );
       if (verdict.decision?.effect === 'deny')
         await recordRefusal(sc, { credential, evidence, assessment, signal: SIGNALS.policyDenied }, ctx);
       // policy_denied with the reasons on deny, else the warnings (none without a policy).

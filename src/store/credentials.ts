@@ -251,6 +251,23 @@ export async function removeCredentialUnlessLast(
   return exists ? 'last' : 'not_found';
 }
 
+/** Bound parameters per `IN (…)` list: under SQLite's default limit (32,766) and PostgreSQL's (65,535). */
+const IN_CHUNK = 1000;
+
+/** The credentials with these IDs (those that exist, in no particular order), in chunked queries. */
+export async function findCredentials(
+  db: Kysely<Schema>,
+  ids: readonly Uint8Array[],
+): Promise<CredentialRecord[]> {
+  const out: CredentialRecord[] = [];
+  for (let i = 0; i < ids.length; i += IN_CHUNK) {
+    const chunk = ids.slice(i, i + IN_CHUNK).map(toBuffer);
+    const rows = await db.selectFrom('credentials').selectAll().where('id', 'in', chunk).execute();
+    for (const row of rows) out.push(record(row));
+  }
+  return out;
+}
+
 /** Every credential, in a stable order (for simulating a policy against the whole database). */
 export async function allCredentials(db: Kysely<Schema>): Promise<CredentialRecord[]> {
   const rows = await db

@@ -174,6 +174,7 @@ export interface Schema {
   person_groups: PersonGroupsTable;
   oidc_models: OidcModelsTable;
   oidc_keys: OidcKeysTable;
+  policy_events: PolicyEventsTable;
 }
 
 /** oidc-provider's persisted models (migration 0003). */
@@ -198,4 +199,27 @@ export interface OidcKeysTable {
   created_at: number;
   retired_at: number | null;
   removed_at: number | null;
+}
+
+/** Decisions of the assurance policy that were not a plain allow (migration 0004). */
+export interface PolicyEventsTable {
+  /** Random, base64url. */
+  id: string;
+  at: number;
+  person_id: string;
+  /** 'registration' | 'sign-in' | 'session' | 'acr'. */
+  point: string;
+  segment: string;
+  /** 'monitor' | 'warn' | 'enforce'. */
+  phase: string;
+  /** 'allow' | 'warn' | 'deny'. */
+  effect: string;
+  /** JSON array of the decision's reason codes, without requirements_met. */
+  codes: string;
+  /** The policy version that decided. */
+  policy_version: number;
+  /** The credential judged, when there was one. */
+  credential_id: Buffer | null;
+  /** The OpenID Connect client that asked (point acr). */
+  client_id: string | null;
 }

@@ -85,8 +85,44 @@ export async function findSession(db: Kysely<Schema>, hash: Uint8Array): Promise
   return row ? record(row) : null;
 }
 
-export async function deleteSession(db: Kysely<Schema>, hash: Uint8Array): Promise<void> {
-  await db.deleteFrom('sessions').where('hash', '=', toBuffer(hash)).execute();
+/** True when this call removed the row (of two concurrent deletions, exactly one). */
+export async function deleteSession(db: Kysely<Schema>, hash: Uint8Array): Promise<boolean> {
+  const result = await db.deleteFrom('sessions').where('hash', '=', toBuffer(hash)).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/**
+ * Lower a session's inactivity limit and absolute end to these values where they are shorter than
+ * the stored ones; never raises either (a policy with longer limits must not extend a session
+ * issued under a stricter one). Each column keeps the lesser of its value and the new one, in SQL,
+ * so a concurrent narrowing by another instance can only lower it further. True when a row changed.
+ */
+export async function narrowSessionLimits(
+  db: Kysely<Schema>,
+  hash: Uint8Array,
+  idleTimeoutMs: number,
+  expiresAt: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set((eb) => ({
+      idle_timeout_ms: eb
+        .case()
+        .when('idle_timeout_ms', '>', idleTimeoutMs)
+        .then(idleTimeoutMs)
+        .else(eb.ref('idle_timeout_ms'))
+        .end(),
+      expires_at: eb
+        .case()
+        .when('expires_at', '>', expiresAt)
+        .then(expiresAt)
+        .else(eb.ref('expires_at'))
+        .end(),
+    }))
+    .where('hash', '=', toBuffer(hash))
+    .where((eb) => eb.or([eb('idle_timeout_ms', '>', idleTimeoutMs), eb('expires_at', '>', expiresAt)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** Remove sessions past their absolute end (idle ones are removed when next presented, or then). */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApps } from '../../src/cli/apps.js';
 import { type CliIo, UsageError } from '../../src/cli/io.js';
 import { runKeys } from '../../src/cli/keys.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { cliEnvironment, createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 
@@ -15,14 +15,7 @@ describe.each(DIALECTS)('tessera apps and keys on %s', (dialect) => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     t = await createTestDatabase(dialect, { migrate: false });
-    env = {
-      TESSERA_RP_ID: 'example.com',
-      TESSERA_ORIGINS: 'https://id.example.com',
-      TESSERA_DATA_DIR: t.dataDir,
-      ...(t.schema === null
-        ? {}
-        : { TESSERA_DATABASE_URL: `${t.settings.databaseUrl}?options=-c%20search_path%3D${t.schema}` }),
-    };
+    env = cliEnvironment(t);
   });
   afterAll(async () => {
     await t.cleanup();

@@ -7,7 +7,7 @@ import { type CliIo, UsageError } from '../../src/cli/io.js';
 import { runPeople } from '../../src/cli/people.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createServices, emptyMetadata } from '../../src/services/index.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { cliEnvironment, createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 
@@ -16,15 +16,7 @@ describe.each(DIALECTS)('tessera people on %s', (dialect) => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     t = await createTestDatabase(dialect, { migrate: false });
-    env = {
-      TESSERA_RP_ID: 'example.com',
-      TESSERA_ORIGINS: 'https://id.example.com,https://example.com',
-      TESSERA_DATA_DIR: t.dataDir,
-      // PostgreSQL: the test schema, through libpq's `options` parameter.
-      ...(t.schema === null
-        ? {}
-        : { TESSERA_DATABASE_URL: `${t.settings.databaseUrl}?options=-c%20search_path%3D${t.schema}` }),
-    };
+    env = cliEnvironment(t, { TESSERA_ORIGINS: 'https://id.example.com,https://example.com' });
   });
   afterAll(async () => {
     await t.cleanup();

@@ -11,7 +11,7 @@ import { runGroups } from '../../src/cli/groups.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runPeople } from '../../src/cli/people.js';
 import { runPolicy } from '../../src/cli/policy.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { cliEnvironment, createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 
@@ -39,15 +39,7 @@ describe.each(DIALECTS)('tessera policy and groups on %s', (dialect) => {
   beforeAll(async () => {
     t = await createTestDatabase(dialect, { migrate: false });
     dir = await mkdtemp(join(tmpdir(), 'tessera-policy-cli-'));
-    env = {
-      TESSERA_RP_ID: 'example.com',
-      TESSERA_ORIGINS: 'https://id.example.com',
-      TESSERA_DATA_DIR: t.dataDir,
-      USER: 'root-user',
-      ...(t.schema === null
-        ? {}
-        : { TESSERA_DATABASE_URL: `${t.settings.databaseUrl}?options=-c%20search_path%3D${t.schema}` }),
-    };
+    env = cliEnvironment(t, { USER: 'root-user' });
   });
   afterAll(async () => {
     await t.cleanup();

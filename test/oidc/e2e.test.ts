@@ -114,6 +114,28 @@ async function authorize(page: Page, config: client.Configuration, params: Recor
   };
 }
 
+/**
+ * A segment for contractors that will require security keys from 2099 (warn until then), and a
+ * default that allows every kind of passkey.
+ */
+const CONTRACTORS_POLICY = `version: 1
+segments:
+  - name: contractors
+    groups: [contractors]
+    requirements:
+      minAal: AAL3
+      allowedClasses: [security-key]
+    rollout:
+      - phase: warn
+      - phase: enforce
+        from: 2099-01-01
+default:
+  requirements:
+    minAal: AAL1
+    allowedClasses: [synced-passkey, device-bound-passkey, security-key, device-bound-unverified]
+    userVerification: preferred
+`;
+
 /** The virtual authenticators' AAGUID with attestation (chromium-virtual-authenticator.md). */
 const VIRTUAL_AAGUID = '01020304-0506-0708-0102-030405060708';
 
@@ -399,5 +421,64 @@ describe.each(DIALECTS)('OpenID Provider end to end on %s', (dialect) => {
     expect(claims?.amr).toEqual(session.amr);
     expect(claims?.amr).toContain('hwk');
     expect(claims?.auth_time).toBe(Math.floor(Date.parse(session.authTime) / 1000));
+  });
+  // The assurance policy at the provider (docs/policy.md, decideAcr). These run last: the policy
+  // they apply selects only the group "contractors"; everyone else is in a permissive default.
+  it('warn phase: tells the person what their role will require, then continues to the app', async () => {
+    await server.services.policy.apply(CONTRACTORS_POLICY, { appliedBy: 'e2e' }, new Date());
+    const { link } = await server.addPerson('margaret', 'Margaret Hamilton');
+    await server.services.groups.add({ group: 'contractors', usernames: ['margaret'] }, new Date());
+    const { context, page, webauthn } = await visit(server);
+    await webauthn.add(SYNCED_PASSKEY);
+    await onboardWithPasskey(page, link);
+    // Enrolled in the warn phase: the notice says what the segment will require and by when.
+    await page
+      .getByText(/Warning: from 1 January 2099, segment contractors will require AAL3/)
+      .first()
+      .waitFor();
+    const { config } = await relyingParty(server);
+
+    const flow = await authorize(page, config);
+    await page.getByRole('heading', { level: 1, name: 'Before you continue' }).waitFor();
+    // The date in the person's locale, the policy's sentence as written.
+    await page.getByText(/^From .*2099, your role requires more than you have now\.$/).waitFor();
+    await page
+      .getByText(
+        'warning: from 1 January 2099, segment contractors will require AAL3; this session is at AAL2. Sign in again with a security key before 1 January 2099.',
+      )
+      .waitFor();
+    await page.getByRole('link', { name: 'Continue to the app' }).click();
+    const tokens = await client.authorizationCodeGrant(config, await flow.callback(), {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+    });
+    expect(tokens.claims()?.sub).toBe((await tesseraSession(context)).person.id);
+    expect(tokens.claims()?.acr).toBe('phr');
+  });
+
+  it('explains with the policy’s sentences why an essential phrh cannot be met', async () => {
+    await server.services.policy.apply(CONTRACTORS_POLICY, { appliedBy: 'e2e' }, new Date());
+    const { link } = await server.addPerson('katherine', 'Katherine Johnson');
+    await server.services.groups.add({ group: 'contractors', usernames: ['katherine'] }, new Date());
+    const { page, webauthn } = await visit(server);
+    await webauthn.add(SYNCED_PASSKEY);
+    await onboardWithPasskey(page, link);
+    const { config } = await relyingParty(server, { minAcr: 'phrh' });
+
+    const flow = await authorize(page, config);
+    await page.getByRole('heading', { level: 1, name: 'A security key is needed' }).waitFor();
+    await page
+      .getByText('denied: the application asked for acr "phrh" (AAL3) and this session is at AAL2')
+      .waitFor();
+    // The segment's own requirement, from the policy, is on the page too.
+    await page.getByText(/^warning: from 1 January 2099, segment contractors will require AAL3/).waitFor();
+    await page.getByRole('link', { name: 'Return to the app' }).click();
+    const callback = await flow.callback();
+    expect(callback.searchParams.get('error')).toBe('unmet_authentication_requirements');
+    // The app learns what was required, not the organisation's segment names.
+    const description = callback.searchParams.get('error_description') ?? '';
+    expect(description).toContain('acr phrh required');
+    expect(description).not.toContain('contractors');
+    expect(callback.searchParams.get('code')).toBeNull();
   });
 });

@@ -105,6 +105,8 @@ export interface Enrolled {
 export interface EnrolOptions {
   readonly now: Date;
   readonly username?: string;
+  /** Groups the person is put in before enrolling (`people add --group`). */
+  readonly groups?: readonly string[];
   readonly kind?: EnrolmentKind;
   readonly authenticator?: SoftAuthenticator;
   readonly credential?: CreateCredentialOptions;
@@ -113,10 +115,15 @@ export interface EnrolOptions {
   readonly attest?: (response: RegistrationResponseJSON) => RegistrationResponseJSON;
 }
 
-/** `tessera people add` then onboarding with a new software credential. */
-export async function enrol(services: TesseraServices, options: EnrolOptions): Promise<Enrolled> {
+/**
+ * `tessera people add` (and groups), onboarding options and a registration response signed by a
+ * new software credential — everything but sending it: `finish()` does that.
+ */
+export async function startOnboarding(services: TesseraServices, options: EnrolOptions) {
   const username = options.username ?? uniqueUsername();
   const added = await services.people.add({ username }, options.now);
+  for (const group of options.groups ?? [])
+    await services.groups.add({ group, usernames: [added.person.username] }, options.now);
   const ctx = callContext(options.now);
   const creation = await services.onboarding.options(
     { pass: added.pass, kind: options.kind ?? 'passkey' },
@@ -133,17 +140,36 @@ export async function enrol(services: TesseraServices, options: EnrolOptions): P
     challenge: creation.challenge,
   });
   if (options.attest) response = options.attest(response);
-  const finished = await services.onboarding.finish(
-    { pass: added.pass, response, ...(options.name === undefined ? {} : { name: options.name }) },
-    ctx,
-  );
+  const finish = () =>
+    services.onboarding.finish(
+      { pass: added.pass, response, ...(options.name === undefined ? {} : { name: options.name }) },
+      ctx,
+    );
   return {
     username: added.person.username,
     personId: added.person.id,
     authenticator,
     credential,
+    response,
+    finish,
+  };
+}
+
+/** `tessera people add` then onboarding with a new software credential; the answer in `finished`. */
+export async function enrol(
+  services: TesseraServices,
+  options: EnrolOptions,
+): Promise<Enrolled & { readonly finished: Awaited<ReturnType<TesseraServices['onboarding']['finish']>> }> {
+  const started = await startOnboarding(services, options);
+  const finished = await started.finish();
+  return {
+    username: started.username,
+    personId: started.personId,
+    authenticator: started.authenticator,
+    credential: started.credential,
     sessionId: finished.issued.sessionId,
     credentialId: finished.credential.id,
+    finished,
   };
 }
 

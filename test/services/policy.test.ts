@@ -8,15 +8,11 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy, simulate } from '../../src/policy/index.js';
-import type { EnrolmentKind, TesseraServices } from '../../src/services/contract.js';
 import { PolicyDeniedError, PolicyInvalidError, ServiceError } from '../../src/services/errors.js';
-import type { RegistrationResponseJSON } from '../helpers/soft-authenticator.js';
-import { SoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { DIALECTS } from '../support/databases.js';
 import {
   assertion,
   callContext,
-  type Enrolled,
   enrol,
   TEST_ORIGIN,
   TEST_RP_ID,
@@ -24,99 +20,12 @@ import {
   uniqueUsername,
   useServices,
 } from './harness.js';
+import { EVERY_CLASS, failure, group, onboard, policyText, SECURITY_KEYS } from './policy-fixtures.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const at = (ms: number) => new Date(NOW.getTime() + ms);
-
-const EVERY_CLASS = '[synced-passkey, device-bound-passkey, security-key, device-bound-unverified]';
-
-/** A policy with one segment for `group` (its requirements and rollout as YAML lines) and a permissive default. */
-function policyText(group: string, segment: string, defaults = ''): string {
-  return [
-    'version: 1',
-    'segments:',
-    '  - name: admins',
-    `    groups: [${group}]`,
-    ...segment
-      .trim()
-      .split('\n')
-      .map((l) => `    ${l}`),
-    'default:',
-    '  requirements:',
-    '    minAal: AAL2',
-    `    allowedClasses: ${EVERY_CLASS}`,
-    ...defaults
-      .trim()
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => `    ${l}`),
-    '',
-  ].join('\n');
-}
-
-const SECURITY_KEYS = `
-requirements:
-  minAal: AAL3
-  allowedClasses: [security-key]
-  attestationRequired: true
-`;
-
-function group(): string {
-  return `g-${uniqueUsername('grp')}`;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError');
-}
-
-/** people add --group G, then onboarding with a new software credential. */
-async function onboard(
-  services: TesseraServices,
-  options: {
-    readonly now: Date;
-    readonly groups: readonly string[];
-    readonly kind?: EnrolmentKind;
-    readonly authenticator?: SoftAuthenticator;
-    readonly attest?: (response: RegistrationResponseJSON) => RegistrationResponseJSON;
-  },
-) {
-  const username = uniqueUsername();
-  const added = await services.people.add({ username }, options.now);
-  for (const g of options.groups) await services.groups.add({ group: g, usernames: [username] }, options.now);
-  const ctx = callContext(options.now);
-  const creation = await services.onboarding.options(
-    { pass: added.pass, kind: options.kind ?? 'passkey' },
-    ctx,
-  );
-  const authenticator = options.authenticator ?? new SoftAuthenticator(username);
-  const credential = authenticator.createCredential({
-    userHandle: Buffer.from(creation.user.id, 'base64url'),
-  });
-  let response = authenticator.register(credential, {
-    rpId: TEST_RP_ID,
-    origin: TEST_ORIGIN,
-    challenge: creation.challenge,
-  });
-  if (options.attest) response = options.attest(response);
-  const finished = await services.onboarding.finish({ pass: added.pass, response }, ctx);
-  const enrolled: Enrolled = {
-    username,
-    personId: added.person.id,
-    authenticator,
-    credential,
-    sessionId: finished.issued.sessionId,
-    credentialId: finished.credential.id,
-  };
-  return { enrolled, finished };
-}
 
 describe.each(DIALECTS)('assurance policy on %s', (dialect) => {
   const h = useServices(dialect);

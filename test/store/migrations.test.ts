@@ -19,6 +19,7 @@ const TABLES = [
   'people',
   'person_groups',
   'policies',
+  'policy_events',
   'sessions',
   'settings',
   'sign_ins',
@@ -67,6 +68,8 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'challenges_expires',
       'sessions_expires',
       'sign_ins_person_at',
+      'policy_events_at',
+      'policy_events_person_at',
     ])
       expect(names).toContain(expected);
   });

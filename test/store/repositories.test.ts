@@ -10,6 +10,7 @@ import {
   type CredentialRecord,
   credentialDescriptors,
   findCredential,
+  findCredentials,
   insertCredential,
   listCredentials,
   raiseCounter,
@@ -27,8 +28,15 @@ import {
   type PersonRecord,
 } from '../../src/store/people.js';
 import {
+  insertPolicyEvent,
+  listPolicyEvents,
+  type PolicyEventRecord,
+} from '../../src/store/policy-events.js';
+import {
+  deleteSession,
   findSession,
   insertSession,
+  narrowSessionLimits,
   purgeExpiredSessions,
   type SessionRecord,
   touchSession,
@@ -301,6 +309,112 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
       [0, 'Yubi', 'success', []],
     ]);
     expect(await recentSignIns(db(), p.id, 1)).toHaveLength(1);
+  });
+
+  it('sessions: narrowing lowers each limit only where the new one is shorter, never raises one', async () => {
+    const p = person();
+    await insertPerson(db(), p);
+    const s = session(p.id);
+    await insertSession(db(), s);
+    // Longer on both counts: nothing changes.
+    expect(await narrowSessionLimits(db(), s.hash, 2 * 3600_000, s.expiresAt + 1)).toBe(false);
+    expect(await findSession(db(), s.hash)).toMatchObject({
+      idleTimeoutMs: 3600_000,
+      expiresAt: s.expiresAt,
+    });
+    // A shorter idle limit with a later end: only the idle limit is lowered.
+    expect(await narrowSessionLimits(db(), s.hash, 15 * 60_000, s.expiresAt + 3600_000)).toBe(true);
+    expect(await findSession(db(), s.hash)).toMatchObject({
+      idleTimeoutMs: 15 * 60_000,
+      expiresAt: s.expiresAt,
+    });
+    // A shorter end with a longer idle limit: only the end is lowered.
+    expect(await narrowSessionLimits(db(), s.hash, 3600_000, T0 + 2 * 3600_000)).toBe(true);
+    expect(await findSession(db(), s.hash)).toMatchObject({
+      idleTimeoutMs: 15 * 60_000,
+      expiresAt: T0 + 2 * 3600_000,
+    });
+    // Two instances narrowing at once keep the lesser of each.
+    await Promise.all([
+      narrowSessionLimits(db(), s.hash, 10 * 60_000, T0 + 3600_000),
+      narrowSessionLimits(other(), s.hash, 12 * 60_000, T0 + 1800_000),
+    ]);
+    expect(await findSession(db(), s.hash)).toMatchObject({
+      idleTimeoutMs: 10 * 60_000,
+      expiresAt: T0 + 1800_000,
+    });
+    expect(await deleteSession(db(), s.hash)).toBe(true);
+    expect(await deleteSession(other(), s.hash)).toBe(false);
+  });
+
+  it('credentials: found by many IDs at once, across chunks of the IN list', async () => {
+    const p = person();
+    await insertPerson(db(), p);
+    const first = credential(p.id);
+    const last = credential(p.id);
+    await insertCredential(db(), first);
+    await insertCredential(db(), last);
+    // 2,500 IDs: the stored ones in the first and the third chunk, unknown ones ignored.
+    const ids = [first.id, ...Array.from({ length: 2498 }, () => bytes(16)), last.id];
+    const found = await findCredentials(db(), ids);
+    expect(found.map((c) => c.id.toString('hex')).sort()).toEqual(
+      [first.id, last.id].map((id) => id.toString('hex')).sort(),
+    );
+    expect(found.find((c) => c.id.equals(first.id))).toEqual(first);
+    expect(await findCredentials(db(), [])).toEqual([]);
+  });
+
+  it('policy events: stored whole, filtered, newest first, with the username', async () => {
+    const a = person();
+    const b = person();
+    await insertPerson(db(), a);
+    await insertPerson(db(), b);
+    const base: Omit<PolicyEventRecord, 'id' | 'at' | 'personId'> = {
+      point: 'sign-in',
+      segment: 'admins',
+      phase: 'monitor',
+      effect: 'allow',
+      codes: ['monitor_would_deny', 'class_not_allowed'],
+      policyVersion: 3,
+      credentialId: bytes(16),
+      clientId: null,
+    };
+    const events: PolicyEventRecord[] = [
+      { ...base, id: `e-${a.id}-1`, at: T0, personId: a.id },
+      {
+        ...base,
+        id: `e-${a.id}-2`,
+        at: T0 + 1000,
+        personId: a.id,
+        point: 'acr',
+        effect: 'deny',
+        credentialId: null,
+        clientId: 'app-1',
+        segment: 'default',
+        phase: 'enforce',
+        codes: ['acr_not_satisfied'],
+      },
+      { ...base, id: `e-${b.id}-3`, at: T0 + 2000, personId: b.id, effect: 'warn', phase: 'warn' },
+    ];
+    for (const e of events) await insertPolicyEvent(db(), e);
+    const mine = await listPolicyEvents(db(), { personId: a.id, limit: 10 });
+    expect(mine).toEqual([
+      { ...events[1], username: a.username },
+      { ...events[0], username: a.username },
+    ]);
+    const ids = async (filter: Omit<Parameters<typeof listPolicyEvents>[1], 'limit'>) =>
+      (await listPolicyEvents(db(), { ...filter, limit: 10 }))
+        .map((e) => e.id)
+        .filter((id) => id.includes(a.id) || id.includes(b.id));
+    expect(await ids({ since: T0 + 1000 })).toEqual([`e-${b.id}-3`, `e-${a.id}-2`]);
+    expect(await ids({ point: 'acr' })).toEqual([`e-${a.id}-2`]);
+    expect(await ids({ effect: 'warn' })).toEqual([`e-${b.id}-3`]);
+    expect(await ids({ segment: 'default' })).toEqual([`e-${a.id}-2`]);
+    expect(await ids({ personId: a.id, effect: 'allow' })).toEqual([`e-${a.id}-1`]);
+    expect(await listPolicyEvents(db(), { personId: a.id, limit: 1 })).toHaveLength(1);
+    // They go with their person, like the sign-in history.
+    await db().deleteFrom('people').where('id', '=', a.id).execute();
+    expect(await listPolicyEvents(db(), { personId: a.id, limit: 10 })).toEqual([]);
   });
 
   it('deleting a person removes what belongs to them (foreign keys are enforced)', async () => {

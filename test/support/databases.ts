@@ -125,6 +125,22 @@ export function useTestDatabase(
   };
 }
 
+/**
+ * The environment a `tessera` command would run with against this database (the CLI reads its
+ * settings from TESSERA_*): on PostgreSQL the test schema goes through libpq's `options` parameter.
+ */
+export function cliEnvironment(t: TestDatabase, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    TESSERA_RP_ID: 'example.com',
+    TESSERA_ORIGINS: 'https://id.example.com',
+    TESSERA_DATA_DIR: t.dataDir,
+    ...(t.schema === null
+      ? {}
+      : { TESSERA_DATABASE_URL: `${t.settings.databaseUrl}?options=-c%20search_path%3D${t.schema}` }),
+    ...extra,
+  };
+}
+
 export const TEST_ORIGIN = 'http://localhost:8080';
 export const TEST_RP_ID = 'localhost';
 

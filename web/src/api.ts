@@ -7,6 +7,7 @@ import type {
   CredentialView,
   EnrolmentKind,
   OnboardingPassView,
+  PolicyNotice,
   PolicyStatusView,
   SessionView,
   SignInView,
@@ -28,9 +29,29 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** What the server says about an app's sign-in request (src/oidc/routes.ts). */
 export type InteractionAnswer =
-  | { readonly status: 'done'; readonly redirectTo: string }
-  | { readonly status: 'sign_in_required'; readonly reason: 'no_session' | 'reauthenticate' | 'step_up' }
-  | { readonly status: 'unmet'; readonly redirectTo: string; readonly acr: string };
+  | {
+      readonly status: 'done';
+      readonly redirectTo: string;
+      /** Warn phase of the person's segment: shown before continuing to the app. */
+      readonly warnings?: readonly PolicyNotice[];
+      readonly deadline?: string | null;
+    }
+  | { readonly status: 'sign_in_required'; readonly reason: 'no_session' | 'reauthenticate' }
+  | {
+      readonly status: 'sign_in_required';
+      readonly reason: 'step_up';
+      readonly acr: string;
+      readonly reasons: readonly PolicyNotice[];
+    }
+  | {
+      readonly status: 'unmet';
+      readonly redirectTo: string;
+      readonly acr: string;
+      readonly reasons: readonly PolicyNotice[];
+    };
+
+/** An answer that may carry the assurance policy's warnings (warn phase). */
+type Warned<T> = T & { readonly warnings?: readonly PolicyNotice[] };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -102,15 +123,14 @@ export const api = {
     pass: string,
     response: unknown,
     name: string | undefined,
-  ): Promise<{ session: SessionView; credential: CredentialView }> =>
-    (await call(
+  ): Promise<{ session: SessionView; credential: CredentialView; warnings: readonly PolicyNotice[] }> => {
+    const answer = (await call(
       'POST',
       '/api/onboarding/verify',
       name === undefined ? { pass, response } : { pass, response, name },
-    )) as {
-      session: SessionView;
-      credential: CredentialView;
-    },
+    )) as Warned<{ session: SessionView; credential: CredentialView }>;
+    return { session: answer.session, credential: answer.credential, warnings: answer.warnings ?? [] };
+  },
 
   authenticationOptions: async (
     username: string | undefined,
@@ -165,16 +185,17 @@ export const api = {
   registrationOptions: async (kind: EnrolmentKind): Promise<PublicKeyCredentialCreationOptionsJSON> =>
     (await call('POST', '/api/registration/options', { kind })) as PublicKeyCredentialCreationOptionsJSON,
 
-  registrationVerify: async (response: unknown, name: string | undefined): Promise<CredentialView> =>
-    (
-      (await call(
-        'POST',
-        '/api/registration/verify',
-        name === undefined ? { response } : { response, name },
-      )) as {
-        credential: CredentialView;
-      }
-    ).credential,
+  registrationVerify: async (
+    response: unknown,
+    name: string | undefined,
+  ): Promise<{ credential: CredentialView; warnings: readonly PolicyNotice[] }> => {
+    const answer = (await call(
+      'POST',
+      '/api/registration/verify',
+      name === undefined ? { response } : { response, name },
+    )) as Warned<{ credential: CredentialView }>;
+    return { credential: answer.credential, warnings: answer.warnings ?? [] };
+  },
 
   signIns: async (): Promise<readonly SignInView[]> =>
     ((await call('GET', '/api/sign-ins')) as { signIns: SignInView[] }).signIns,

@@ -38,3 +38,16 @@ export function describeUserAgent(userAgent: string | null): string {
   if (browser !== undefined && system !== undefined) return `${browser} on ${system}`;
   return browser ?? system ?? userAgent.slice(0, 40);
 }
+
+/**
+ * The policy's sentences as one paragraph: "warning: from 1 March 2026, segment admins will
+ * require …" reads as "Warning: from 1 March 2026, …".
+ */
+export function sentences(notices: readonly { readonly message: string }[]): string {
+  return notices
+    .map(({ message }) => {
+      const text = message.charAt(0).toUpperCase() + message.slice(1);
+      return /[.!?]$/.test(text) ? text : `${text}.`;
+    })
+    .join(' ');
+}

@@ -4,9 +4,10 @@ import { AssuranceBadge } from '../components/Assurance';
 import { CredentialCard } from '../components/CredentialCard';
 import { PasskeyGlyph, SecurityKeyGlyph } from '../components/Icons';
 import { LiveNotice } from '../components/Notice';
+import { PolicyNotices } from '../components/PolicyNotices';
 import { Shell } from '../components/Shell';
 import { SignInsTable } from '../components/SignInsTable';
-import { formatDateTime } from '../format';
+import { formatDateTime, sentences } from '../format';
 import { describeError } from '../messages';
 import { type Notice, useNavigation } from '../router';
 import type { CredentialView, EnrolmentKind, PolicyStatusView, SessionView, SignInView } from '../types';
@@ -29,60 +30,6 @@ async function loadAccount(): Promise<Account> {
     api.policyStatus().catch(() => null),
   ]);
   return { session, credentials, signIns, policy };
-}
-
-/** "From 1 Mar 2026" for a deadline, in the person's locale. */
-const deadlineFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'long', timeZone: 'UTC' });
-
-/**
- * The policy's warnings and what to do, with the date they start to apply: "From 1 March 2026,
- * your role requires more than you have now", then each reason. One notice per date; nothing when
- * the policy has nothing to say.
- */
-function PolicyNotices({
-  policy,
-  headingId,
-}: {
-  readonly policy: PolicyStatusView;
-  readonly headingId: string;
-}) {
-  const groups = new Map<string, { deadline: string | null; denied: boolean; messages: string[] }>();
-  for (const decision of policy.decisions) {
-    const key = decision.deadline ?? '';
-    const group = groups.get(key) ?? { deadline: decision.deadline, denied: false, messages: [] };
-    group.denied ||= decision.effect === 'deny';
-    for (const reason of decision.reasons)
-      if (!group.messages.includes(reason.message)) group.messages.push(reason.message);
-    groups.set(key, group);
-  }
-  const notices = [...groups.values()].filter((g) => g.messages.length > 0);
-  if (notices.length === 0) return null;
-  return (
-    <section className="section" aria-labelledby={headingId}>
-      <h2 id={headingId}>Your organisation’s security requirements</h2>
-      {notices.map((notice) => (
-        <div
-          key={notice.deadline ?? 'now'}
-          className={`notice ${notice.denied ? 'notice-error' : 'notice-info'} policy-notice`}
-        >
-          {notice.deadline !== null && (
-            <p>
-              <strong>
-                From{' '}
-                <time dateTime={notice.deadline}>{deadlineFormat.format(new Date(notice.deadline))}</time>,
-                your role requires more than you have now.
-              </strong>
-            </p>
-          )}
-          <ul>
-            {notice.messages.map((message) => (
-              <li key={message}>{message}</li>
-            ))}
-          </ul>
-        </div>
-      ))}
-    </section>
-  );
 }
 
 /** The person's credentials, what each is worth, recent sign-ins, and sign-out. */
@@ -142,9 +89,14 @@ export function AccountPage() {
     try {
       const options = await api.registrationOptions(kind);
       const response = await createCredential(options);
-      const credential = await api.registrationVerify(response, undefined);
+      const { credential, warnings } = await api.registrationVerify(response, undefined);
       await refresh();
-      setNotice({ tone: 'success', text: `Added “${credential.name}”. You can rename it below.` });
+      // Warn phase: the key is added, and the person learns now what their role will require.
+      setNotice(
+        warnings.length === 0
+          ? { tone: 'success', text: `Added “${credential.name}”. You can rename it below.` }
+          : { tone: 'info', text: `Added “${credential.name}”. ${sentences(warnings)}` },
+      );
     } catch (error) {
       setNeedsSignIn(error instanceof ApiError && error.code === 'reauthentication_required');
       setNotice({ tone: 'error', text: describeError(error, 'register') });
@@ -189,7 +141,7 @@ export function AccountPage() {
         </p>
       )}
 
-      {policy !== null && <PolicyNotices policy={policy} headingId={`${ids}-policy`} />}
+      {policy !== null && <PolicyNotices decisions={policy.decisions} headingId={`${ids}-policy`} />}
 
       <section className="section">
         <h2 id={`${ids}-session`} className="visually-hidden">

@@ -4,7 +4,7 @@ import { PasskeyGlyph, SecurityKeyGlyph } from '../components/Icons';
 import { Link } from '../components/Link';
 import { LiveNotice } from '../components/Notice';
 import { Shell } from '../components/Shell';
-import { formatDateTime } from '../format';
+import { formatDateTime, sentences } from '../format';
 import { describeError } from '../messages';
 import { type Notice, useNavigation } from '../router';
 import type { EnrolmentKind, OnboardingPassView } from '../types';
@@ -100,13 +100,19 @@ export function OnboardPage() {
       const response = await createCredential(options);
       setNotice({ tone: 'info', text: 'Saving…' });
       const trimmed = name.trim();
-      const { credential } = await api.onboardingVerify(pass, response, trimmed === '' ? undefined : trimmed);
+      const { credential, warnings } = await api.onboardingVerify(
+        pass,
+        response,
+        trimmed === '' ? undefined : trimmed,
+      );
+      const ready = `You are all set: “${credential.name}” is ready, and you are signed in.`;
+      // Warn phase: enrolled, and told now what their role will require and by when.
       navigate('/account', {
         replace: true,
-        notice: {
-          tone: 'success',
-          text: `You are all set: “${credential.name}” is ready, and you are signed in.`,
-        },
+        notice:
+          warnings.length === 0
+            ? { tone: 'success', text: ready }
+            : { tone: 'info', text: `${ready} ${sentences(warnings)}` },
       });
     } catch (error) {
       setBusy(false);

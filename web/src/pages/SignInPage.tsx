@@ -1,11 +1,14 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { api, type InteractionAnswer } from '../api';
 import { PasskeyGlyph } from '../components/Icons';
+import { Link } from '../components/Link';
 import { LiveNotice } from '../components/Notice';
+import { PolicyNotices } from '../components/PolicyNotices';
 import { Shell } from '../components/Shell';
+import { sentences } from '../format';
 import { describeError, isAbort, isNotAllowed } from '../messages';
 import { type Notice, useNavigation } from '../router';
-import type { SessionView } from '../types';
+import type { PolicyNotice, SessionView } from '../types';
 import { conditionalMediationAvailable, getAssertion } from '../webauthn';
 
 const WAITING: Notice = {
@@ -18,28 +21,78 @@ function interactionOf(): string | null {
   return new URLSearchParams(window.location.search).get('interaction');
 }
 
-const INTERACTION_NOTICES: Readonly<Record<'reauthenticate' | 'step_up', Notice>> = {
-  reauthenticate: { tone: 'info', text: 'The app asks you to sign in again to continue.' },
-  step_up: {
-    tone: 'info',
-    text: 'The app asks for a stronger sign-in: use your security key.',
-  },
-};
+const REAUTHENTICATE: Notice = { tone: 'info', text: 'The app asks you to sign in again to continue.' };
+
+/** A step-up: what the app asks for, and the policy's reason when it gives one. */
+function stepUpNotice(reasons: readonly PolicyNotice[]): Notice {
+  const why = reasons.length === 0 ? '' : ` ${sentences(reasons)}`;
+  return { tone: 'info', text: `The app asks for a stronger sign-in: use your security key.${why}` };
+}
+
+/** Why the sign-in cannot be given: the policy's sentences (or the app's request). */
+function Reasons({ reasons }: { readonly reasons: readonly PolicyNotice[] }) {
+  if (reasons.length === 0) return null;
+  return (
+    <div className="notice notice-error policy-notice">
+      <ul>
+        {reasons.map((reason) => (
+          <li key={reason.message}>{reason.message}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
 
 /** The app asked for a sign-in none of the person's keys can give. */
-function UnmetPage({ redirectTo }: { readonly redirectTo: string }) {
+function UnmetPage({ unmet }: { readonly unmet: Unmet }) {
   return (
     <Shell title="A security key is needed">
       <p className="lead">
         The app you came from requires a sign-in with a hardware security key whose make Tessera can verify.
         None of your keys can give that sign-in.
       </p>
+      <Reasons reasons={unmet.reasons} />
       <p>Ask your help desk for a security key, then try again. You can return to the app now.</p>
-      <a className="button primary" href={redirectTo}>
+      <a className="button primary" href={unmet.redirectTo}>
         Return to the app
       </a>
     </Shell>
   );
+}
+
+/**
+ * Signed in, in the warn phase of the person's segment: before going on to the app, what their
+ * role will require and by when. The app is reached either way; this is the time to act.
+ */
+function BeforeYouContinuePage({ proceed }: { readonly proceed: Proceed }) {
+  const headingId = useId();
+  return (
+    <Shell title="Before you continue">
+      <p className="lead">Your organisation’s sign-in requirements are changing.</p>
+      <PolicyNotices
+        decisions={[{ effect: 'warn', reasons: proceed.warnings, deadline: proceed.deadline }]}
+        headingId={headingId}
+        heading="What you need to do"
+      />
+      <p>
+        You can add a security key or passkey from <Link to="/account">your account</Link> at any time.
+      </p>
+      <a className="button primary" href={proceed.redirectTo}>
+        Continue to the app
+      </a>
+    </Shell>
+  );
+}
+
+interface Unmet {
+  readonly redirectTo: string;
+  readonly reasons: readonly PolicyNotice[];
+}
+
+interface Proceed {
+  readonly redirectTo: string;
+  readonly warnings: readonly PolicyNotice[];
+  readonly deadline: string | null;
 }
 
 /**
@@ -55,7 +108,8 @@ export function SignInPage() {
   const navigation = useNavigation();
   const { navigate } = navigation;
   const [interaction] = useState<string | null>(interactionOf);
-  const [unmet, setUnmet] = useState<string | null>(null);
+  const [unmet, setUnmet] = useState<Unmet | null>(null);
+  const [proceed, setProceed] = useState<Proceed | null>(null);
   const [notice, setNotice] = useState<Notice | null>(navigation.notice);
   const [busy, setBusy] = useState(false);
   const [username, setUsername] = useState('');
@@ -67,11 +121,16 @@ export function SignInPage() {
   /** Offer the session to the app that asked: go back to it, say why a sign-in is needed, or that none can do. */
   const continueInteraction = useCallback(async (uid: string): Promise<InteractionAnswer> => {
     const answer = await api.finishInteraction(uid);
-    if (answer.status === 'done') window.location.assign(answer.redirectTo);
-    else if (answer.status === 'unmet') setUnmet(answer.redirectTo);
+    if (answer.status === 'done') {
+      const warnings = answer.warnings ?? [];
+      if (warnings.length === 0) window.location.assign(answer.redirectTo);
+      else setProceed({ redirectTo: answer.redirectTo, warnings, deadline: answer.deadline ?? null });
+    } else if (answer.status === 'unmet')
+      setUnmet({ redirectTo: answer.redirectTo, reasons: answer.reasons });
     else {
       setBusy(false);
-      if (answer.reason !== 'no_session') setNotice(INTERACTION_NOTICES[answer.reason]);
+      if (answer.reason === 'step_up') setNotice(stepUpNotice(answer.reasons));
+      else if (answer.reason === 'reauthenticate') setNotice(REAUTHENTICATE);
     }
     return answer;
   }, []);
@@ -181,7 +240,8 @@ export function SignInPage() {
     void signIn(value);
   };
 
-  if (unmet !== null) return <UnmetPage redirectTo={unmet} />;
+  if (unmet !== null) return <UnmetPage unmet={unmet} />;
+  if (proceed !== null) return <BeforeYouContinuePage proceed={proceed} />;
 
   return (
     <Shell title="Sign in">
