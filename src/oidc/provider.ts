@@ -24,6 +24,8 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import {
+  CLIENT_SECRET_DIGEST_PREFIX,
+  clientSecretMatches,
   MIN_ACR_METADATA,
   type OidcPayload,
   type OidcSigningKey,
@@ -177,6 +179,13 @@ export async function createProvider(
     // acr and amr ride with the openid scope, so every ID token tells the app how the person signed in.
     claims: { auth_time: null, sid: null, iss: null, openid: ['sub', 'acr', 'amr'] },
     responseTypes: ['code'],
+    // Secrets are stored as digests (src/store/oidc.ts), so nothing may use one as an HMAC key:
+    // no client_secret_jwt, no HS* request objects or client assertions (the defaults allow both).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    },
     pkce: { methods: ['S256'], required: () => true },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -242,5 +251,22 @@ ${form}
     },
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   };
-  return new Provider(settings.issuer, configuration);
+  const provider = new Provider(settings.issuer, configuration);
+  // A client's `clientSecret` is the stored digest: compare the presented secret's digest with it
+  // (this provider's own Client class; oidc-provider compares the two strings as they are).
+  provider.Client.prototype.compareClientSecret = function compareDigest(this: Client, actual: string) {
+    return clientSecretMatches(this.clientSecret, actual);
+  };
+  // Reading a registration (GET /reg/:id, OpenID Connect Dynamic Client Registration §4) would
+  // return the digest as `client_secret`: the secret is shown once, at registration, and never again.
+  provider.use(async (ctx, next) => {
+    await next();
+    const body: unknown = ctx.body;
+    if (ctx.method === 'GET' && typeof body === 'object' && body !== null && 'client_secret' in body) {
+      const secret = (body as { client_secret?: unknown }).client_secret;
+      if (typeof secret === 'string' && secret.startsWith(CLIENT_SECRET_DIGEST_PREFIX))
+        delete (body as { client_secret?: unknown }).client_secret;
+    }
+  });
+  return provider;
 }

@@ -6,11 +6,15 @@
  * Signing keys are RSA-2048 (RS256, the algorithm every relying party supports), generated at
  * first start and stored as private JWKs. `rotateKeys` adds a new signing key and retires the
  * others: a retired key stays in the JWKS for `overlapMs` so tokens it signed still verify.
+ *
+ * Client secrets are stored only as digests (src/store/oidc.ts): an app's secret is shown once, by
+ * `apps.add` (or in the dynamic registration response), and never kept.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import {
+  clientSecretDigest,
   consumeOidcModel,
   countSigningOidcKeys,
   deleteOidcGrant,
@@ -21,9 +25,12 @@ import {
   listOidcModels,
   purgeExpiredOidcModels,
   upsertOidcModel,
+  withSecretDigest,
 } from '../store/oidc.js';
 import type { Schema } from '../store/schema.js';
 import { ensureSetting } from '../store/settings.js';
+
+export { CLIENT_SECRET_DIGEST_PREFIX, clientSecretMatches } from '../store/oidc.js';
 
 /** A JSON object as oidc-provider stores it. */
 export type OidcPayload = Readonly<Record<string, unknown>>;
@@ -162,7 +169,8 @@ export function oidcStorage(
         await upsertOidcModel(db, {
           model,
           id,
-          payload: JSON.stringify(payload),
+          // A client registered dynamically arrives with its secret as issued.
+          payload: JSON.stringify(model === 'Client' ? withSecretDigest(payload) : payload),
           grantId: str(payload.grantId),
           uid: str(payload.uid),
           userCode: str(payload.userCode),
@@ -210,7 +218,7 @@ export function oidcStorage(
           grant_types: ['authorization_code', 'refresh_token'],
           response_types: ['code'],
           token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
-          ...(secret === null ? {} : { client_secret: secret }),
+          ...(secret === null ? {} : { client_secret: clientSecretDigest(secret) }),
           ...(input.minAcr === undefined ? {} : { [MIN_ACR_METADATA]: input.minAcr }),
         };
         await upsertOidcModel(db, {

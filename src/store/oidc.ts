@@ -3,8 +3,45 @@
  * payload, and the signing keys. Expired rows are never returned; consuming a code is a
  * conditional update so two concurrent redemptions cannot both see it unconsumed.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Schema } from './schema.js';
+
+/**
+ * Client secrets are stored as `sha256$` + the base64url SHA-256 of the secret, never as issued:
+ * a copy of the database (a backup, a replica) must not let anyone act as an app. Every secret is
+ * 256 random bits (`tessera apps add`, and oidc-provider's own for dynamic registration), so a fast
+ * hash is enough: there is nothing to guess.
+ */
+export const CLIENT_SECRET_DIGEST_PREFIX = 'sha256$';
+
+export function clientSecretDigest(secret: string): string {
+  return `${CLIENT_SECRET_DIGEST_PREFIX}${createHash('sha256').update(secret, 'utf8').digest('base64url')}`;
+}
+
+export function isClientSecretDigest(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(CLIENT_SECRET_DIGEST_PREFIX);
+}
+
+/** Does a presented secret match a stored digest? Compared in constant time (digests have one length). */
+export function clientSecretMatches(storedDigest: unknown, presented: string): boolean {
+  if (!isClientSecretDigest(storedDigest)) return false;
+  const expected = Buffer.from(storedDigest, 'utf8');
+  const actual = Buffer.from(clientSecretDigest(presented), 'utf8');
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/**
+ * A `Client` payload as it is stored: its `client_secret`, when present and not already a digest,
+ * replaced by its digest.
+ */
+export function withSecretDigest(
+  payload: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  const secret = payload.client_secret;
+  if (typeof secret !== 'string' || isClientSecretDigest(secret)) return payload;
+  return { ...payload, client_secret: clientSecretDigest(secret) };
+}
 
 export interface OidcModelRow {
   readonly payload: string;

@@ -121,6 +121,10 @@ describe.each(DIALECTS)('OpenID Provider protocol on %s', (dialect) => {
       public: false,
     });
     expect(secret).toMatch(/^[\w-]{43}$/);
+    // Only a digest is stored: a copy of the database does not hold the secret.
+    const stored = await server.oidc.models.find('Client', app.clientId);
+    expect(stored?.client_secret).toMatch(/^sha256\$[\w-]{43}$/);
+    expect(JSON.stringify(stored)).not.toContain(secret ?? '');
     const token = (credentials: string) =>
       fetch(`${issuer}/token`, {
         method: 'POST',
@@ -141,6 +145,58 @@ describe.each(DIALECTS)('OpenID Provider protocol on %s', (dialect) => {
     // The right secret gets as far as the code, which is unknown.
     const right = await token(`${app.clientId}:${secret ?? ''}`);
     expect(((await right.json()) as { error: string }).error).toBe('invalid_grant');
+    // The digest itself is not a secret that works.
+    const digest = await token(`${app.clientId}:${String(stored?.client_secret)}`);
+    expect(digest.status).toBe(401);
+  });
+
+  it('stores a dynamically registered secret as a digest, and never shows it again', async () => {
+    const registered = await fetch(`${issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer initial-access-token-for-tests' },
+      body: JSON.stringify({ redirect_uris: ['https://dyn.example/cb'] }),
+    });
+    expect(registered.status).toBe(201);
+    const body = (await registered.json()) as {
+      client_id: string;
+      client_secret: string;
+      registration_access_token: string;
+      registration_client_uri: string;
+    };
+    expect(body.client_secret.length).toBeGreaterThanOrEqual(43);
+    const stored = await server.oidc.models.find('Client', body.client_id);
+    expect(stored?.client_secret).toMatch(/^sha256\$/);
+    expect(JSON.stringify(stored)).not.toContain(body.client_secret);
+    const token = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${body.client_id}:${body.client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: 'unknown',
+        redirect_uri: 'https://dyn.example/cb',
+        code_verifier: 'v'.repeat(43),
+      }),
+    });
+    expect(((await token.json()) as { error: string }).error).toBe('invalid_grant');
+    const read = await fetch(body.registration_client_uri, {
+      headers: { authorization: `Bearer ${body.registration_access_token}` },
+    });
+    expect(read.status).toBe(200);
+    const readBody = (await read.json()) as Record<string, unknown>;
+    expect(readBody.client_id).toBe(body.client_id);
+    expect(readBody).not.toHaveProperty('client_secret');
+  });
+
+  it('offers no client authentication that would use a secret as an HMAC key', async () => {
+    const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      string[]
+    >;
+    expect(discovery.token_endpoint_auth_methods_supported).not.toContain('client_secret_jwt');
+    expect(discovery.token_endpoint_auth_signing_alg_values_supported ?? []).not.toContain('HS256');
   });
 
   it('registers apps dynamically only with the initial access token', async () => {

@@ -2,6 +2,7 @@
  * One schema for both dialects: migrations run from nothing, are idempotent, and leave the tables
  * and the hot-path indexes the repositories rely on.
  */
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { dialectOf } from '../../src/store/database.js';
@@ -42,6 +43,53 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     const another = t().openAnother();
     const results = await Promise.all([migrateToLatest(t().database), migrateToLatest(another)]);
     expect(results.flat()).toEqual([]);
+  });
+
+  it('keeps only digests of the client secrets stored before 0005', async () => {
+    const { db } = t().database;
+    const legacy = { client_id: 'legacy-app', client_secret: 'the-secret-as-issued', client_name: 'Old' };
+    const row = (id: string, model: string, payload: unknown) => ({
+      model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: null,
+      uid: null,
+      user_code: null,
+      consumed_at: null,
+      expires_at: null,
+    });
+    await db
+      .insertInto('oidc_models')
+      .values([
+        row('legacy-app', 'Client', legacy),
+        row('public-app', 'Client', { client_id: 'public-app', token_endpoint_auth_method: 'none' }),
+        // Not a client: left as it is, whatever it holds.
+        row('a-session', 'Session', { client_secret: 'not-a-client' }),
+      ])
+      .execute();
+    const migration = MIGRATIONS['0005_client_secret_digests'];
+    if (migration === undefined) throw new Error('migration 0005 is missing');
+    const payloadOf = async (model: string, id: string) => {
+      const found = await db
+        .selectFrom('oidc_models')
+        .select('payload')
+        .where('model', '=', model)
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      return JSON.parse(found.payload) as Record<string, unknown>;
+    };
+    await migration.up(db);
+    const digest = `sha256$${createHash('sha256').update('the-secret-as-issued').digest('base64url')}`;
+    expect(await payloadOf('Client', 'legacy-app')).toEqual({ ...legacy, client_secret: digest });
+    expect(await payloadOf('Client', 'public-app')).toEqual({
+      client_id: 'public-app',
+      token_endpoint_auth_method: 'none',
+    });
+    expect(await payloadOf('Session', 'a-session')).toEqual({ client_secret: 'not-a-client' });
+    // Running it again does not hash the digest.
+    await migration.up(db);
+    expect((await payloadOf('Client', 'legacy-app')).client_secret).toBe(digest);
+    await db.deleteFrom('oidc_models').execute();
   });
 
   it('creates the tables and indexes', async () => {

@@ -11,12 +11,14 @@ import { initial } from './0001-initial.js';
 import { policy } from './0002-policy.js';
 import { oidc } from './0003-oidc.js';
 import { policyEvents } from './0004-policy-events.js';
+import { clientSecretDigests } from './0005-client-secret-digests.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_policy': policy,
   '0003_oidc': oidc,
   '0004_policy_events': policyEvents,
+  '0005_client_secret_digests': clientSecretDigests,
 };
 
 const provider: MigrationProvider = {
