@@ -15,9 +15,10 @@
  * Exit codes: 0 done; 1 no such app; 2 usage or configuration.
  */
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, loadConfig } from '../config/index.js';
-import { migrateToLatest, type OidcStorage, oidcStorage, openDatabase } from '../services/index.js';
+import type { Config } from '../config/index.js';
+import type { OidcStorage } from '../services/index.js';
 import { type CliIo, UsageError } from './io.js';
+import { withOidcStorage } from './services.js';
 
 const USAGE = [
   'usage: tessera apps add NAME --redirect-uri URI [--redirect-uri URI]… [--public] [--min-acr phr|phrh]',
@@ -127,19 +128,5 @@ export async function runApps(
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(`tessera apps: ${error.message}\n`);
-    return 2;
-  }
-  const database = openDatabase(config);
-  try {
-    await migrateToLatest(database);
-    return await run(oidcStorage(database, io.now), config, argv, io);
-  } finally {
-    await database.close();
-  }
+  return withOidcStorage('apps', io, env, (storage, config) => run(storage, config, argv, io));
 }

@@ -12,15 +12,9 @@
  * Exit codes: 0 done; 2 usage or configuration.
  */
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, loadConfig } from '../config/index.js';
-import {
-  KEY_OVERLAP_MS,
-  migrateToLatest,
-  type OidcStorage,
-  oidcStorage,
-  openDatabase,
-} from '../services/index.js';
+import { KEY_OVERLAP_MS, type OidcStorage } from '../services/index.js';
 import { type CliIo, UsageError } from './io.js';
+import { withOidcStorage } from './services.js';
 
 const USAGE = ['usage: tessera keys list [--json]', '       tessera keys rotate [--overlap HOURS]'].join(
   '\n',
@@ -69,19 +63,5 @@ export async function runKeys(
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(`tessera keys: ${error.message}\n`);
-    return 2;
-  }
-  const database = openDatabase(config);
-  try {
-    await migrateToLatest(database);
-    return await run(oidcStorage(database, io.now), argv, io);
-  } finally {
-    await database.close();
-  }
+  return withOidcStorage('keys', io, env, (storage) => run(storage, argv, io));
 }

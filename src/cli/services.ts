@@ -10,6 +10,8 @@ import {
   isServiceError,
   metadataSource,
   migrateToLatest,
+  type OidcStorage,
+  oidcStorage,
   openDatabase,
   PolicyInvalidError,
   type ServiceErrorCode,
@@ -24,6 +26,35 @@ const BAD_INPUT: readonly ServiceErrorCode[] = [
   'event_filter_invalid',
 ];
 
+/** The configuration from the environment, or null after printing why (the caller exits 2). */
+function configFrom(command: string, io: CliIo, env: NodeJS.ProcessEnv): Config | null {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(`tessera ${command}: ${error.message}\n`);
+    return null;
+  }
+}
+
+/** The OpenID Provider's storage (apps, signing keys) on the configured, migrated database. */
+export async function withOidcStorage(
+  command: string,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  run: (storage: OidcStorage, config: Config) => Promise<number>,
+): Promise<number> {
+  const config = configFrom(command, io, env);
+  if (config === null) return 2;
+  const database = openDatabase(config);
+  try {
+    await migrateToLatest(database);
+    return await run(oidcStorage(database, io.now), config);
+  } finally {
+    await database.close();
+  }
+}
+
 export async function withServices(
   command: string,
   io: CliIo,
@@ -31,14 +62,8 @@ export async function withServices(
   options: { readonly metadata: boolean },
   run: (services: TesseraServices, config: Config) => Promise<number>,
 ): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(`tessera ${command}: ${error.message}\n`);
-    return 2;
-  }
+  const config = configFrom(command, io, env);
+  if (config === null) return 2;
   const database = openDatabase(config);
   const metadata = options.metadata
     ? metadataSource({ dataDir: config.dataDir, metadataDir: config.metadataDir, db: database })

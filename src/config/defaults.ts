@@ -62,7 +62,21 @@ export const ENVIRONMENT = {
     description:
       'What a signature counter that did not increase does (WebAuthn L3 §6.1.1, §7.2 step 22). It is always recorded as a counter_regression signal on the sign-in. refuse-attested: refuse the sign-in for credentials whose trusted attestation proves a device-bound key (security keys, device-bound passkeys), allow the rest; allow: never refuse; refuse: refuse for every credential.',
   },
+  adminGroups: {
+    name: 'TESSERA_ADMIN_GROUPS',
+    default: 'tessera-admins',
+    description:
+      'Comma-separated groups (tessera groups) whose members are administrators: they may use the admin API (/api/admin) from a session at AAL3, i.e. signed in with a trusted security key.',
+  },
 } as const satisfies Record<string, EnvironmentKey>;
+
+/**
+ * A group name (`tessera groups`, TESSERA_ADMIN_GROUPS): 1 to 128 letters, digits, ".", "_", "-",
+ * "@" or ":", so directory names such as `sre@example.com` or `corp:finance` fit as they are.
+ * Defined here, at the edge where the setting is read, and used by the services for the groups
+ * themselves, so the two can never disagree.
+ */
+export const GROUP_NAME = /^[\p{L}\p{N}._@:-]{1,128}$/u;
 
 /** Shown in the browser's passkey dialogs (PublicKeyCredentialRpEntity.name, WebAuthn L3 §5.4.1). */
 export const RP_NAME = 'Tessera';

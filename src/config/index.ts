@@ -7,6 +7,7 @@ export {
   type CounterRegressionSetting,
   ENVIRONMENT,
   type EnvironmentKey,
+  GROUP_NAME,
   MAX_PASS_LIFETIME_MS,
   PASS_LIFETIME_MS,
   REAUTHENTICATION_WINDOW_MS,

@@ -13,6 +13,7 @@ import {
   type CounterRegressionPolicy,
   type CounterRegressionSetting,
   ENVIRONMENT,
+  GROUP_NAME,
   PASS_LIFETIME_MS,
   REAUTHENTICATION_WINDOW_MS,
   RP_NAME,
@@ -46,6 +47,8 @@ export interface Config {
   readonly counterRegression: CounterRegressionPolicy;
   /** The setting the policy came from (for display). */
   readonly counterRegressionSetting: CounterRegressionSetting;
+  /** Groups whose members are administrators (the admin API, from an AAL3 session). */
+  readonly adminGroups: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -207,6 +210,27 @@ function counterRegression(env: NodeJS.ProcessEnv): CounterRegressionSetting {
   return found;
 }
 
+/**
+ * TESSERA_ADMIN_GROUPS: group names as `tessera groups` accepts them. A misspelt name would make
+ * nobody an administrator without a word, so a name the groups could never have stops the server.
+ */
+function adminGroups(env: NodeJS.ProcessEnv): string[] {
+  const name = ENVIRONMENT.adminGroups.name;
+  const given = read(env, name) ?? ENVIRONMENT.adminGroups.default;
+  const out: string[] = [];
+  for (const raw of given.split(',')) {
+    const group = raw.trim();
+    if (group === '') throw new ConfigError(name, `has an empty entry (got ${shown(given)})`);
+    if (!GROUP_NAME.test(group))
+      throw new ConfigError(
+        name,
+        `entries must be group names: 1 to 128 letters, digits, ".", "_", "-", "@" or ":" (got ${shown(group)})`,
+      );
+    if (!out.includes(group)) out.push(group);
+  }
+  return out;
+}
+
 /** Validate the environment and return the frozen configuration; throws `ConfigError`. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const listen = port(env);
@@ -228,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     reauthenticationWindowMs: REAUTHENTICATION_WINDOW_MS,
     counterRegression: Object.freeze({ ...COUNTER_REGRESSION_POLICIES[setting] }),
     counterRegressionSetting: setting,
+    adminGroups: Object.freeze(adminGroups(env)),
   };
   return Object.freeze(config);
 }

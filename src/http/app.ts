@@ -1,6 +1,6 @@
 /**
- * The Fastify application: the JSON API under /api, health endpoints, the conformance API when
- * configured, and the portal. Built without listening, so tests drive it with `inject` and
+ * The Fastify application: the JSON API under /api (the admin API under /api/admin), health
+ * endpoints, the conformance API when configured, and the portal. Built without listening, so tests drive it with `inject` and
  * `tessera serve` decides where it listens.
  *
  * Request handling, in order: body parsing (./plugins/json-body.ts: UTF-8 JSON only, 64 KiB,
@@ -18,18 +18,19 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { ConformanceServices } from '../services/conformance.js';
 import type { TesseraServices } from '../services/contract.js';
+import { BODY_LIMIT } from './limits.js';
 import type { ContextSettings } from './plugins/context.js';
 import { handleError, registerErrorHandling } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerOriginCheck } from './plugins/origin-check.js';
 import { registerSecurityHeaders, securityHeaders } from './plugins/security-headers.js';
+import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
 import { conformanceRoutes } from './routes/conformance.js';
 import { healthRoutes } from './routes/health.js';
 import { portalRoutes } from './routes/portal.js';
 
-/** docs/http-api.md: bodies are limited to 64 KiB. */
-export const BODY_LIMIT = 64 * 1024;
+export { BODY_LIMIT };
 
 export interface LoggerSettings {
   /** pino level; default 'info'. */
@@ -114,6 +115,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // Plugins load on ready()/inject()/listen(); a failure to load surfaces there.
   app.register(healthRoutes, { services });
   app.register(apiRoutes, { prefix: '/api', services, settings });
+  app.register(adminRoutes, { prefix: '/api/admin', services, settings });
   if (config.conformance && options.conformance !== undefined) {
     app.register(conformanceRoutes, { conformance: options.conformance, settings });
   }

@@ -4,6 +4,7 @@
  * services' and the core's codes pass through unchanged with their own status.
  */
 import { TesseraError } from '../core/errors.js';
+import type { PolicyProblemView } from '../services/errors.js';
 
 export const HTTP_ERRORS = {
   invalid_request: { status: 400, message: 'The request does not have the expected members or types.' },
@@ -36,5 +37,7 @@ export interface ErrorBody {
     readonly message: string;
     /** `policy_denied` only: the policy's reasons, each a stable code and a sentence. */
     readonly reasons?: readonly { readonly code: string; readonly message: string }[];
+    /** `policy_invalid` only: every problem of the document, with its line and column. */
+    readonly problems?: readonly PolicyProblemView[];
   };
 }

@@ -165,10 +165,16 @@ Go back to the app and try again; if it keeps happening, tell the app's administ
   );
 }
 
+/** The person a `sub` names (its profile claims), or null when they no longer exist. */
+export type FindPerson = (
+  id: string,
+) => Promise<{ readonly id: string; readonly username: string; readonly displayName: string } | null>;
+
 export async function createProvider(
   settings: OidcSettings,
   keys: readonly OidcSigningKey[],
   liveAccount?: LiveAccount,
+  findPerson?: FindPerson,
 ): Promise<Provider> {
   const cookieKeys = await settings.storage.cookieKeys();
   const configuration: Configuration = {
@@ -177,7 +183,14 @@ export async function createProvider(
     cookies: { keys: [...cookieKeys] },
     acrValues: [...ACR_VALUES],
     // acr and amr ride with the openid scope, so every ID token tells the app how the person signed in.
-    claims: { auth_time: null, sid: null, iss: null, openid: ['sub', 'acr', 'amr'] },
+    // `profile` (OpenID Connect Core §5.4) gives the person's name and username, from userinfo.
+    claims: {
+      auth_time: null,
+      sid: null,
+      iss: null,
+      openid: ['sub', 'acr', 'amr'],
+      profile: ['name', 'preferred_username'],
+    },
     responseTypes: ['code'],
     // Secrets are stored as digests (src/store/oidc.ts), so nothing may use one as an HMAC key:
     // no client_secret_jwt, no HS* request objects or client assertions (the defaults allow both).
@@ -249,7 +262,16 @@ ${form}
       ctx.set('cache-control', 'no-store');
       ctx.body = errorPage(out.error, out.error_description);
     },
-    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    // A person who no longer exists has no account: their codes and refresh tokens stop working.
+    findAccount: async (_ctx, sub) => {
+      if (findPerson === undefined) return { accountId: sub, claims: () => ({ sub }) };
+      const person = await findPerson(sub);
+      if (person === null) return undefined;
+      return {
+        accountId: person.id,
+        claims: () => ({ sub: person.id, name: person.displayName, preferred_username: person.username }),
+      };
+    },
   };
   const provider = new Provider(settings.issuer, configuration);
   // A client's `clientSecret` is the stored digest: compare the presented secret's digest with it

@@ -39,6 +39,7 @@ import { type Acr, acrFor, meets } from './acr.js';
 import { OIDC_ERRORS } from './errors.js';
 import {
   createProvider,
+  type FindPerson,
   INTERACTION_PATH,
   type LiveAccount,
   OIDC_PATH,
@@ -107,6 +108,7 @@ export function providerSource(
   checkMs = KEY_CHECK_MS,
   prepare: (provider: Provider) => void = () => {},
   liveAccount?: LiveAccount,
+  findPerson?: FindPerson,
 ): () => Promise<Provider> {
   let current: { readonly provider: Provider; readonly keys: string } | null = null;
   let checkedAt = 0;
@@ -119,7 +121,7 @@ export function providerSource(
         const keys = await oidc.storage.keys.current();
         const fingerprint = keys.map((k) => `${k.kid}${k.signing ? '*' : ''}`).join(',');
         if (current === null || current.keys !== fingerprint) {
-          const created = await createProvider(oidc, keys, liveAccount);
+          const created = await createProvider(oidc, keys, liveAccount, findPerson);
           prepare(created);
           current = { provider: created, keys: fingerprint };
         }
@@ -168,7 +170,9 @@ export function oidcRoutes(options: OidcRouteOptions) {
     const call = { now: context.now(), flowId: '', sessionId, ip: null, userAgent: null };
     return (await services.sessions.current(call))?.person.id ?? null;
   };
-  const provider = providerSource(options.oidc, options.keyCheckMs, endTesseraSession, liveAccount);
+  const provider = providerSource(options.oidc, options.keyCheckMs, endTesseraSession, liveAccount, (id) =>
+    services.people.find(id),
+  );
 
   return async (app: FastifyInstance): Promise<void> => {
     // Keys are generated at first start, not at the first request.

@@ -11,6 +11,7 @@ export {
   CLASS_CEILING,
   CREDENTIAL_CLASSES,
   type CredentialClass,
+  DATE_PATTERN,
   DEFAULT_SEGMENT,
   type DefaultSegment,
   humanDate,

@@ -9,7 +9,7 @@ import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
 } from '../core/index.js';
-import type { Population } from '../policy/index.js';
+import type { Population, SimulationReport } from '../policy/index.js';
 import type { AssuranceLevel, CredentialClass } from '../trust/assessment.js';
 
 /** What every call knows about the request, passed in by the caller (HTTP or CLI). */
@@ -192,6 +192,18 @@ export interface PolicyEventFilterInput {
   readonly limit?: number;
 }
 
+/** A proposed policy to simulate (the admin API's `POST /api/admin/policy/simulate`). */
+export interface SimulationInput {
+  /** The policy document, YAML or JSON, as `tessera policy simulate FILE` reads it. */
+  readonly document: string;
+  /** The name problems are reported under (`FILE:LINE:COL`); default `policy`. */
+  readonly fileName?: string;
+  /** The simulated time, e.g. an enforce date; default the call's clock. */
+  readonly at?: Date;
+  /** Per-person outcomes: none (default), the people not simply allowed, or everyone. */
+  readonly people?: 'none' | 'affected' | 'all';
+}
+
 export interface GroupView {
   readonly name: string;
   /** Usernames, sorted. */
@@ -211,6 +223,8 @@ export interface TesseraServices {
       input: { readonly username: string; readonly passLifetimeMs?: number },
       now: Date,
     ): Promise<{ readonly pass: string; readonly expiresAt: string }>;
+    /** A person by id (the OpenID Provider's `sub`), or null. */
+    find(id: string): Promise<PersonView | null>;
   };
   readonly onboarding: {
     describe(pass: string, now: Date): Promise<OnboardingPassView>;
@@ -280,12 +294,23 @@ export interface TesseraServices {
     /**
      * The event log, newest first: decisions that were not a plain allow, and sessions the policy
      * ended. `event_filter_invalid` for a bad filter, `person_not_found` for an unknown username.
+     * Unguarded, for the operator's command line; over HTTP, `eventsFor`.
      */
     events(filter?: PolicyEventFilterInput): Promise<readonly PolicyEventView[]>;
     /** The signed-in person's segment, phase, and what the policy warns them about. */
     status(ctx: CallContext): Promise<PolicyStatusView>;
     /** Everyone and their credentials, assessed against the current metadata, for `simulate()`. */
     population(): Promise<Population>;
+    /**
+     * For an administrator (`requireAdmin`: `unauthenticated`, `admin_required`,
+     * `admin_aal3_required`): what a proposed policy would do to everyone in the database, applying
+     * nothing — `simulate()` over `population()`, as `tessera policy simulate FILE` without
+     * `--population`. `policy_invalid` with every problem for a document that does not validate;
+     * `simulation_invalid` for a time that is not one or an unknown `people`.
+     */
+    simulateProposed(ctx: CallContext, input: SimulationInput): Promise<SimulationReport>;
+    /** `events(filter)` for an administrator (`requireAdmin` first, then the same checks). */
+    eventsFor(ctx: CallContext, filter?: PolicyEventFilterInput): Promise<readonly PolicyEventView[]>;
     /**
      * At the OpenID Provider: the signed-in person's segment and the acr an app requires
      * (`decideAcr`); null without a policy. `unauthenticated` without a live session. A decision

@@ -4,6 +4,7 @@
  * or credential exists, the same code and message are used for both cases (`authentication_failed`).
  */
 import { TesseraError } from '../core/errors.js';
+import { formatPolicyError, type PolicyError } from '../policy/index.js';
 
 export const SERVICE_ERRORS = {
   unauthenticated: { status: 401, message: 'Sign in first.' },
@@ -33,6 +34,18 @@ export const SERVICE_ERRORS = {
     status: 400,
     message: 'The event filter is not valid (point, effect, segment, time or limit).',
   },
+  simulation_invalid: {
+    status: 400,
+    message: 'The simulation options are not valid (the time, or which people to list).',
+  },
+  // PRODUCT.md: "Admin actions themselves require an AAL3 session". The two refusals tell a
+  // signed-in person only what they can act on: not an administrator at all, or an administrator
+  // who must sign in again with a security key. Neither says anything about the request itself.
+  admin_required: { status: 403, message: 'Only administrators can do this.' },
+  admin_aal3_required: {
+    status: 403,
+    message: 'Administration needs a session at AAL3: sign in again with your security key, then try again.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
@@ -61,13 +74,37 @@ export class PolicyDeniedError extends ServiceError {
   }
 }
 
-/** `policy_invalid` with each problem as `FILE:LINE:COL: path: message`. */
+/** A problem of a policy document as a client sees it (the file name is the caller's own). */
+export interface PolicyProblemView {
+  readonly code: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based, in UTF-16 code units. */
+  readonly column: number;
+  /** The field, e.g. `segments[0].requirements.minAal`; `(document)` for the whole document. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * `policy_invalid` with every problem: `problems` as `FILE:LINE:COL: path: message` lines (the
+ * CLI prints them), `errors` as fields (the HTTP layer passes them on to the client).
+ */
 export class PolicyInvalidError extends ServiceError {
   readonly problems: readonly string[];
+  readonly errors: readonly PolicyProblemView[];
 
-  constructor(problems: readonly string[]) {
+  constructor(errors: readonly PolicyError[]) {
+    const problems = errors.map(formatPolicyError);
     super('policy_invalid', problems.slice(0, 5).join('; '));
     this.problems = problems;
+    this.errors = errors.map((e) => ({
+      code: e.code,
+      line: e.line,
+      column: e.column,
+      path: e.path,
+      message: e.message,
+    }));
   }
 }
 

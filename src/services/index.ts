@@ -41,6 +41,7 @@ export {
   isServiceError,
   PolicyDeniedError,
   PolicyInvalidError,
+  type PolicyProblemView,
   SERVICE_ERRORS,
   ServiceError,
   type ServiceErrorCode,

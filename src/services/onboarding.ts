@@ -11,8 +11,6 @@ import { consumeChallenge, putChallenge } from '../store/challenges.js';
 import { insertCredential } from '../store/credentials.js';
 import { consumePass, findUsablePass, type PassRecord } from '../store/passes.js';
 import { findPersonById, type PersonRecord } from '../store/people.js';
-import { deleteSession, insertSession } from '../store/sessions.js';
-import { insertSignIn } from '../store/sign-ins.js';
 import { assessSignIn } from '../trust/assessment.js';
 import type { ServiceContext } from './context.js';
 import type { OnboardingPassView, TesseraServices } from './contract.js';
@@ -25,8 +23,8 @@ import {
 } from './enrolment.js';
 import { ServiceError } from './errors.js';
 import { enforceRegistration, sessionLimits, withWarnings } from './policy.js';
-import { randomToken, sameBytes, secretHash } from './secrets.js';
-import { amrFor, newSession } from './sessions.js';
+import { sameBytes, secretHash } from './secrets.js';
+import { amrFor, newSession, startSession } from './sessions.js';
 import { requireKind, requireName } from './validation.js';
 import { credentialView, sessionView } from './views.js';
 
@@ -117,21 +115,7 @@ export function onboardingService(sc: ServiceContext): TesseraServices['onboardi
         if (pass === null || pass.personId !== person.id) throw new ServiceError('pass_invalid');
         if ((await insertCredential(trx, credential)) === 'duplicate')
           throw new ServiceError('credential_already_registered');
-        if (ctx.sessionId !== null && ctx.sessionId !== '')
-          await deleteSession(trx, secretHash(ctx.sessionId));
-        await insertSession(trx, issued.record);
-        await insertSignIn(trx, {
-          id: randomToken(16),
-          personId: person.id,
-          credentialId: credential.id,
-          at: now,
-          outcome: 'success',
-          aal,
-          userVerified: evidence.flags.uv,
-          signals: [],
-          ip: ctx.ip,
-          userAgent: ctx.userAgent,
-        });
+        await startSession(trx, issued.record, { userVerified: evidence.flags.uv, signals: [] }, ctx);
       });
       return {
         issued: { sessionId: issued.sessionId, session: sessionView(issued.record, person) },

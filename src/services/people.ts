@@ -4,7 +4,7 @@
  * pass; issue a new pass, which withdraws the person's unused ones.
  */
 import { insertPass, revokeUnusedPasses } from '../store/passes.js';
-import { findPersonByUsername, insertPerson, type PersonRecord } from '../store/people.js';
+import { findPersonById, findPersonByUsername, insertPerson, type PersonRecord } from '../store/people.js';
 import type { ServiceContext } from './context.js';
 import type { TesseraServices } from './contract.js';
 import { ServiceError } from './errors.js';
@@ -58,6 +58,13 @@ export function peopleService(sc: ServiceContext): TesseraServices['people'] {
         });
       });
       return { pass, expiresAt: new Date(at + lifetime).toISOString() };
+    },
+
+    async find(id) {
+      // Ids are 16 random bytes in base64url (22 characters); anything else names nobody.
+      if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
+      const person = await findPersonById(sc.db, id);
+      return person === null ? null : personView(person);
     },
   };
 }

@@ -28,6 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { GROUP_NAME } from '../config/index.js';
 import {
   decideAcr,
   decideBackup,
@@ -42,7 +43,9 @@ import {
   parsePolicy,
   phaseAt,
   SEGMENT_NAME_PATTERN,
+  type SimulationReport,
   segmentFor,
+  simulate,
   unifiedDiff,
 } from '../policy/index.js';
 import {
@@ -81,6 +84,7 @@ import type { Schema } from '../store/schema.js';
 import { deleteSession, liveSessions, narrowSessionLimits, type SessionRecord } from '../store/sessions.js';
 import type { AssuranceLevel, CredentialAssessment, SignInAssessment } from '../trust/assessment.js';
 import type { MetadataSnapshot } from '../trust/metadata/index.js';
+import { requireAdmin } from './admin.js';
 import { assess, requireSession, type ServiceContext } from './context.js';
 import type {
   AcrVerdictView,
@@ -91,6 +95,7 @@ import type {
   PolicyEventView,
   PolicyNotice,
   PolicyVersionView,
+  SimulationInput,
   TesseraServices,
 } from './contract.js';
 import { PolicyDeniedError, PolicyInvalidError, ServiceError } from './errors.js';
@@ -446,6 +451,8 @@ function filterInvalid(detail: string): ServiceError {
   return new ServiceError('event_filter_invalid', detail);
 }
 
+const SIMULATED_PEOPLE = ['none', 'affected', 'all'] as const;
+
 /** Who applied a version: 1 to 64 printable characters, like a credential name (`name_invalid`). */
 const APPLIED_BY = /^[^\p{Cc}\p{Zl}\p{Zp}]{1,64}$/u;
 
@@ -494,12 +501,70 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
     return ended;
   }
 
+  async function events(filter: PolicyEventFilterInput = {}): Promise<readonly PolicyEventView[]> {
+    const limit = filter.limit ?? DEFAULT_EVENT_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT)
+      throw filterInvalid(`limit must be 1 to ${MAX_EVENT_LIMIT}`);
+    if (filter.since !== undefined && !Number.isFinite(filter.since.getTime()))
+      throw filterInvalid('since is not a valid time');
+    if (filter.point !== undefined && !POLICY_EVENT_POINTS.includes(filter.point))
+      throw filterInvalid(`point must be one of ${POLICY_EVENT_POINTS.join(', ')}`);
+    if (filter.effect !== undefined && !POLICY_EVENT_EFFECTS.includes(filter.effect))
+      throw filterInvalid(`effect must be one of ${POLICY_EVENT_EFFECTS.join(', ')}`);
+    if (filter.segment !== undefined && !SEGMENT_NAME.test(filter.segment))
+      throw filterInvalid('segment is not a segment name');
+    let personId: string | undefined;
+    if (filter.username !== undefined) {
+      const person = await findPersonByUsername(sc.db, requireUsername(filter.username));
+      if (person === null) throw new ServiceError('person_not_found', filter.username);
+      personId = person.id;
+    }
+    const found = await listPolicyEvents(sc.db, {
+      limit,
+      ...(filter.since === undefined ? {} : { since: filter.since.getTime() }),
+      ...(filter.segment === undefined ? {} : { segment: filter.segment }),
+      ...(filter.point === undefined ? {} : { point: filter.point }),
+      ...(filter.effect === undefined ? {} : { effect: filter.effect }),
+      ...(personId === undefined ? {} : { personId }),
+    });
+    return found.map(eventView);
+  }
+
+  async function population(): Promise<Population> {
+    const snapshot = await sc.snapshot();
+    const groups = new Map<string, string[]>();
+    for (const m of await allMemberships(sc.db)) {
+      const list = groups.get(m.personId) ?? [];
+      list.push(m.group);
+      groups.set(m.personId, list);
+    }
+    const people = (await allPeople(sc.db)).map((p) => ({
+      id: p.id,
+      username: p.username,
+      groups: (groups.get(p.id) ?? []).sort(),
+    }));
+    const credentials: PopulationCredential[] = (await allCredentials(sc.db)).map((c) => {
+      const a = assess(c, snapshot);
+      return {
+        personId: c.personId,
+        class: a.class,
+        aal: a.refused ? null : a.aal,
+        aaguid: c.aaguid,
+        model: a.model,
+        attestationTrust: a.attestation.trust,
+        uvCapable: a.evidence.userVerificationCapable,
+        refused: a.refused,
+      };
+    });
+    return { people, credentials };
+  }
+
   return {
     async apply(text, input, now) {
       const appliedBy = input.appliedBy.trim();
       if (!APPLIED_BY.test(appliedBy)) throw new ServiceError('name_invalid', 'appliedBy');
       const parsed = parsePolicy(text, input.fileName ?? 'policy');
-      if (!parsed.policy) throw new PolicyInvalidError(parsed.errors.map(formatPolicyError));
+      if (!parsed.policy) throw new PolicyInvalidError(parsed.errors);
       const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
       for (let attempt = 0; attempt < 5; attempt++) {
         const previous = await currentPolicy(sc.db);
@@ -537,33 +602,26 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
       return (await policyHistory(sc.db)).map(versionView);
     },
 
-    async events(filter: PolicyEventFilterInput = {}): Promise<readonly PolicyEventView[]> {
-      const limit = filter.limit ?? DEFAULT_EVENT_LIMIT;
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT)
-        throw filterInvalid(`limit must be 1 to ${MAX_EVENT_LIMIT}`);
-      if (filter.since !== undefined && !Number.isFinite(filter.since.getTime()))
-        throw filterInvalid('since is not a valid time');
-      if (filter.point !== undefined && !POLICY_EVENT_POINTS.includes(filter.point))
-        throw filterInvalid(`point must be one of ${POLICY_EVENT_POINTS.join(', ')}`);
-      if (filter.effect !== undefined && !POLICY_EVENT_EFFECTS.includes(filter.effect))
-        throw filterInvalid(`effect must be one of ${POLICY_EVENT_EFFECTS.join(', ')}`);
-      if (filter.segment !== undefined && !SEGMENT_NAME.test(filter.segment))
-        throw filterInvalid('segment is not a segment name');
-      let personId: string | undefined;
-      if (filter.username !== undefined) {
-        const person = await findPersonByUsername(sc.db, requireUsername(filter.username));
-        if (person === null) throw new ServiceError('person_not_found', filter.username);
-        personId = person.id;
-      }
-      const events = await listPolicyEvents(sc.db, {
-        limit,
-        ...(filter.since === undefined ? {} : { since: filter.since.getTime() }),
-        ...(filter.segment === undefined ? {} : { segment: filter.segment }),
-        ...(filter.point === undefined ? {} : { point: filter.point }),
-        ...(filter.effect === undefined ? {} : { effect: filter.effect }),
-        ...(personId === undefined ? {} : { personId }),
-      });
-      return events.map(eventView);
+    events,
+
+    async eventsFor(ctx, filter = {}) {
+      // The guard first: nothing about the filter (an unknown person included) is answered to
+      // someone who may not read the log.
+      await requireAdmin(sc, ctx);
+      return events(filter);
+    },
+
+    async simulateProposed(ctx, input: SimulationInput): Promise<SimulationReport> {
+      await requireAdmin(sc, ctx);
+      const at = input.at ?? ctx.now;
+      if (!Number.isFinite(at.getTime())) throw new ServiceError('simulation_invalid', 'at is not a time');
+      const people = input.people ?? 'none';
+      if (!SIMULATED_PEOPLE.includes(people))
+        throw new ServiceError('simulation_invalid', `people must be one of ${SIMULATED_PEOPLE.join(', ')}`);
+      // Refused exactly as apply refuses it, so what simulates is what applies.
+      const parsed = parsePolicy(input.document, input.fileName ?? 'policy');
+      if (!parsed.policy) throw new PolicyInvalidError(parsed.errors);
+      return simulate(parsed.policy, await population(), at, { people });
     },
 
     async status(ctx) {
@@ -613,41 +671,12 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
       };
     },
 
-    async population(): Promise<Population> {
-      const snapshot = await sc.snapshot();
-      const groups = new Map<string, string[]>();
-      for (const m of await allMemberships(sc.db)) {
-        const list = groups.get(m.personId) ?? [];
-        list.push(m.group);
-        groups.set(m.personId, list);
-      }
-      const people = (await allPeople(sc.db)).map((p) => ({
-        id: p.id,
-        username: p.username,
-        groups: (groups.get(p.id) ?? []).sort(),
-      }));
-      const credentials: PopulationCredential[] = (await allCredentials(sc.db)).map((c) => {
-        const a = assess(c, snapshot);
-        return {
-          personId: c.personId,
-          class: a.class,
-          aal: a.refused ? null : a.aal,
-          aaguid: c.aaguid,
-          model: a.model,
-          attestationTrust: a.attestation.trust,
-          uvCapable: a.evidence.userVerificationCapable,
-          refused: a.refused,
-        };
-      });
-      return { people, credentials };
-    },
+    population,
   };
 }
 
-const GROUP = /^[\p{L}\p{N}._@:-]{1,128}$/u;
-
 function requireGroup(value: unknown): string {
-  if (typeof value !== 'string' || !GROUP.test(value)) throw new ServiceError('group_invalid');
+  if (typeof value !== 'string' || !GROUP_NAME.test(value)) throw new ServiceError('group_invalid');
   return value;
 }
 

@@ -11,10 +11,13 @@
  * verified the user, which makes the possession factor and the PIN or biometric two factors.
  */
 
-import { deleteSession, type SessionRecord } from '../store/sessions.js';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../store/schema.js';
+import { deleteSession, insertSession, purgeExpiredSessions, type SessionRecord } from '../store/sessions.js';
+import { insertSignIn } from '../store/sign-ins.js';
 import type { AssuranceLevel, CredentialAssessment } from '../trust/assessment.js';
 import { liveSession, type ServiceContext } from './context.js';
-import type { SessionView, TesseraServices } from './contract.js';
+import type { CallContext, SessionView, TesseraServices } from './contract.js';
 import { randomToken, secretHash } from './secrets.js';
 import { sessionView } from './views.js';
 
@@ -62,6 +65,34 @@ export function newSession(input: {
       idleTimeoutMs: limits.idleMs,
     },
   };
+}
+
+/**
+ * Inside the caller's transaction: the browser's previous session ends (no session fixation), the
+ * new one is stored, and the successful sign-in is recorded with its signals; expired sessions are
+ * cleared on the way.
+ */
+export async function startSession(
+  trx: Kysely<Schema>,
+  record: SessionRecord,
+  signIn: { readonly userVerified: boolean; readonly signals: readonly string[] },
+  ctx: CallContext,
+): Promise<void> {
+  if (ctx.sessionId !== null && ctx.sessionId !== '') await deleteSession(trx, secretHash(ctx.sessionId));
+  await purgeExpiredSessions(trx, record.createdAt);
+  await insertSession(trx, record);
+  await insertSignIn(trx, {
+    id: randomToken(16),
+    personId: record.personId,
+    credentialId: record.credentialId,
+    at: record.createdAt,
+    outcome: 'success',
+    aal: record.aal,
+    userVerified: signIn.userVerified,
+    signals: [...signIn.signals],
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+  });
 }
 
 export function sessionsService(sc: ServiceContext): TesseraServices['sessions'] {

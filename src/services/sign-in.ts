@@ -36,7 +36,6 @@ import {
   recordUse,
 } from '../store/credentials.js';
 import { findPersonById, findPersonByUsername, type PersonRecord } from '../store/people.js';
-import { deleteSession, insertSession, purgeExpiredSessions } from '../store/sessions.js';
 import { insertSignIn } from '../store/sign-ins.js';
 import { assessSignIn, type CredentialAssessment } from '../trust/assessment.js';
 import { assess, type ServiceContext } from './context.js';
@@ -44,7 +43,7 @@ import type { CallContext, IssuedSession, TesseraServices, Warned } from './cont
 import { ServiceError } from './errors.js';
 import { judgeSignIn, recordDecision, signInOutcome, withWarnings } from './policy.js';
 import { randomToken, secretHash } from './secrets.js';
-import { amrFor, newSession } from './sessions.js';
+import { amrFor, newSession, startSession } from './sessions.js';
 import { normalizeUsername } from './validation.js';
 import { sessionView } from './views.js';
 
@@ -275,22 +274,8 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
             await recordUse(trx, credential.id, use);
           }
           // A sign-in replaces the session the browser had (no session fixation).
-          if (ctx.sessionId !== null && ctx.sessionId !== '')
-            await deleteSession(trx, secretHash(ctx.sessionId));
-          await purgeExpiredSessions(trx, now);
-          await insertSession(trx, issued.record);
-          await insertSignIn(trx, {
-            id: randomToken(16),
-            personId: person.id,
-            credentialId: credential.id,
-            at: now,
-            outcome: 'success',
-            aal,
-            userVerified: evidence.flags.uv,
-            signals: regressed ? [SIGNALS.counterRegression] : [],
-            ip: ctx.ip,
-            userAgent: ctx.userAgent,
-          });
+          const signals = regressed ? [SIGNALS.counterRegression] : [];
+          await startSession(trx, issued.record, { userVerified: evidence.flags.uv, signals }, ctx);
         });
       } catch (error) {
         if (!(error instanceof RegressionRefused)) throw error;

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
         'security-key': 'refuse',
       },
       counterRegressionSetting: 'refuse-attested',
+      adminGroups: ['tessera-admins'],
     });
   });
 
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.origins)).toBe(true);
     expect(Object.isFrozen(config.counterRegression)).toBe(true);
+    expect(Object.isFrozen(config.adminGroups)).toBe(true);
   });
 
   it('reads every variable', () => {
@@ -66,6 +68,7 @@ describe('loadConfig', () => {
       TESSERA_METADATA_DIR: folder,
       TESSERA_CONFORMANCE: '1',
       TESSERA_COUNTER_REGRESSION: 'allow',
+      TESSERA_ADMIN_GROUPS: 'sre@example.com, corp:security.admins,Équipe_1',
     });
     expect(config).toMatchObject({
       port: 443,
@@ -77,6 +80,7 @@ describe('loadConfig', () => {
       metadataDir: folder,
       conformance: true,
       counterRegressionSetting: 'allow',
+      adminGroups: ['sre@example.com', 'corp:security.admins', 'Équipe_1'],
     });
     expect(Object.values(config.counterRegression)).toEqual(['allow', 'allow', 'allow', 'allow']);
   });
@@ -93,6 +97,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ TESSERA_ORIGINS: 'http://app.localhost:5173' }).origins).toEqual([
       'http://app.localhost:5173',
     ]);
+    expect(loadConfig({ TESSERA_ADMIN_GROUPS: '  ' }).adminGroups).toEqual(['tessera-admins']);
+    expect(loadConfig({ TESSERA_ADMIN_GROUPS: 'ops,sre,ops' }).adminGroups).toEqual(['ops', 'sre']);
   });
 
   it.each([
@@ -173,6 +179,19 @@ describe('loadConfig', () => {
       { TESSERA_COUNTER_REGRESSION: 'never' },
       'TESSERA_COUNTER_REGRESSION must be one of refuse-attested, allow, refuse (got "never")',
     ],
+    [{ TESSERA_ADMIN_GROUPS: 'ops,,sre' }, 'TESSERA_ADMIN_GROUPS has an empty entry (got "ops,,sre")'],
+    [
+      { TESSERA_ADMIN_GROUPS: 'ops, tessera admins' },
+      'TESSERA_ADMIN_GROUPS entries must be group names: 1 to 128 letters, digits, ".", "_", "-", "@" or ":" (got "tessera admins")',
+    ],
+    [
+      { TESSERA_ADMIN_GROUPS: 'x'.repeat(129) },
+      `TESSERA_ADMIN_GROUPS entries must be group names: 1 to 128 letters, digits, ".", "_", "-", "@" or ":" (got "${'x'.repeat(129)}")`,
+    ],
+    [
+      { TESSERA_ADMIN_GROUPS: 'admins/ops' },
+      'TESSERA_ADMIN_GROUPS entries must be group names: 1 to 128 letters, digits, ".", "_", "-", "@" or ":" (got "admins/ops")',
+    ],
   ])('refuses %j with one line naming the variable', (env, message) => {
     const e = error(env);
     expect(e.message).toBe(message);
@@ -204,6 +223,7 @@ describe('loadConfig', () => {
       'TESSERA_METADATA_DIR',
       'TESSERA_CONFORMANCE',
       'TESSERA_COUNTER_REGRESSION',
+      'TESSERA_ADMIN_GROUPS',
     ]);
     for (const key of Object.values(ENVIRONMENT)) expect(key.description.length).toBeGreaterThan(20);
   });

@@ -89,6 +89,12 @@ const ENDPOINTS: readonly Endpoint[] = [
   { method: 'GET', path: '/api/sign-ins' },
   {
     method: 'POST',
+    path: '/api/admin/policy/simulate',
+    valid: { document: 'version: 1\n', people: 'all' },
+    required: ['document'],
+  },
+  {
+    method: 'POST',
     path: '/attestation/options',
     valid: { username: 'someone', displayName: 'Some One' },
     required: ['username', 'displayName'],

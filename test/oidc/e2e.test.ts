@@ -224,7 +224,7 @@ describe.each(DIALECTS)('OpenID Provider end to end on %s', (dialect) => {
     const session = await tesseraSession(context);
     const { config } = await relyingParty(server);
 
-    const flow = await authorize(page, config);
+    const flow = await authorize(page, config, { scope: 'openid profile' });
     const callback = await flow.callback();
     expect(callback.searchParams.get('iss')).toBe(`${server.origin}/oidc`);
     const tokens = await client.authorizationCodeGrant(config, callback, {
@@ -240,6 +240,10 @@ describe.each(DIALECTS)('OpenID Provider end to end on %s', (dialect) => {
 
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, session.person.id);
     expect(userinfo.sub).toBe(session.person.id);
+    // The profile scope: the person's name and username, from userinfo (not in the ID token).
+    expect(userinfo.name).toBe('Grace Hopper');
+    expect(userinfo.preferred_username).toBe('grace');
+    expect(claims?.name).toBeUndefined();
 
     // Refresh tokens rotate: the new one works, the old one is refused.
     const refreshToken = tokens.refresh_token ?? '';

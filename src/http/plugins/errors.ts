@@ -3,7 +3,8 @@
  * stable code, or 500 `internal_error` for a real fault, logged with its stack and never described
  * to the client.
  *
- * - a `TesseraError` (core, trust, services, this layer) answers with its own status and code;
+ * - a `TesseraError` (core, trust, services, this layer) answers with its own status and code,
+ *   plus the policy's `reasons` for `policy_denied` and the document's `problems` for `policy_invalid`;
  * - a schema validation failure is 400 `invalid_request`;
  * - Fastify's body errors: too large 413 `payload_too_large`, wrong content type 415
  *   `unsupported_media_type`, empty or malformed JSON 400 `invalid_json`;
@@ -15,7 +16,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
-import { PolicyDeniedError } from '../../services/errors.js';
+import { PolicyDeniedError, PolicyInvalidError, type PolicyProblemView } from '../../services/errors.js';
 import { type ErrorBody, HTTP_ERRORS, type HttpErrorCode } from '../errors.js';
 
 export interface DescribedError {
@@ -28,6 +29,8 @@ export interface DescribedError {
   readonly fault: boolean;
   /** The assurance policy's reasons (`policy_denied`), passed on to the client. */
   readonly reasons?: readonly { readonly code: string; readonly message: string }[];
+  /** A policy document's problems (`policy_invalid`), passed on to the client. */
+  readonly problems?: readonly PolicyProblemView[];
 }
 
 function http(code: HttpErrorCode, detail?: string): DescribedError {
@@ -63,6 +66,7 @@ export function describeError(error: unknown): DescribedError {
         detail: error.detail,
         fault: false,
         ...(error instanceof PolicyDeniedError ? { reasons: error.reasons } : {}),
+        ...(error instanceof PolicyInvalidError ? { problems: error.errors } : {}),
       };
     }
     return http('internal_error');
@@ -108,6 +112,7 @@ function send(reply: FastifyReply, described: DescribedError): FastifyReply {
       code: described.code,
       message: described.message,
       ...(described.reasons === undefined ? {} : { reasons: described.reasons }),
+      ...(described.problems === undefined ? {} : { problems: described.problems }),
     },
   };
   return reply.code(described.status).header('cache-control', 'no-store').type('application/json').send(body);
