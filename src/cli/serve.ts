@@ -85,12 +85,11 @@ export async function runServe(
     metadata: metadataSource({ dataDir: config.dataDir, metadataDir: config.metadataDir, db: database }),
   };
   const services = createServices(deps);
-  const env = options.env ?? process.env;
   const origin = config.origins[0] ?? `http://localhost:${config.port}`;
   const oidc = oidcRoutes({
     oidc: {
       issuer: issuerFor(origin),
-      registrationToken: env.TESSERA_OIDC_REGISTRATION_TOKEN || null,
+      registrationToken: config.oidcRegistrationToken,
       storage: oidcStorage(database),
     },
     services,

@@ -68,6 +68,18 @@ export const ENVIRONMENT = {
     description:
       'Comma-separated groups (tessera groups) whose members are administrators: they may use the admin API (/api/admin) from a session at AAL3, i.e. signed in with a trusted security key.',
   },
+  oidcRegistrationToken: {
+    name: 'TESSERA_OIDC_REGISTRATION_TOKEN',
+    default: null,
+    description:
+      'Enables OpenID Connect dynamic client registration (POST /oidc/reg) for requests carrying this value as a bearer token (the initial access token): 32 to 512 visible ASCII characters. Unset: apps are added only with tessera apps add.',
+  },
+  policyEventsRetentionDays: {
+    name: 'TESSERA_POLICY_EVENTS_RETENTION_DAYS',
+    default: '400',
+    description:
+      'Days the assurance policy event log (tessera policy events) keeps an event, 1 to 3650; older events are deleted as new ones are written. The default covers a yearly review.',
+  },
 } as const satisfies Record<string, EnvironmentKey>;
 
 /**

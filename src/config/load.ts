@@ -49,6 +49,10 @@ export interface Config {
   readonly counterRegressionSetting: CounterRegressionSetting;
   /** Groups whose members are administrators (the admin API, from an AAL3 session). */
   readonly adminGroups: readonly string[];
+  /** The initial access token of OpenID Connect dynamic registration; null: registration is off. */
+  readonly oidcRegistrationToken: string | null;
+  /** How long the policy event log keeps an event. */
+  readonly policyEventsRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -231,6 +235,31 @@ function adminGroups(env: NodeJS.ProcessEnv): string[] {
   return out;
 }
 
+/**
+ * TESSERA_OIDC_REGISTRATION_TOKEN: a bearer secret, so long enough not to be guessed (32 visible
+ * ASCII characters, e.g. `openssl rand -base64 32`) and never echoed in an error.
+ */
+function registrationToken(env: NodeJS.ProcessEnv): string | null {
+  const name = ENVIRONMENT.oidcRegistrationToken.name;
+  const value = read(env, name);
+  if (value === undefined) return null;
+  if (!/^[\x21-\x7e]{32,512}$/.test(value))
+    throw new ConfigError(
+      name,
+      `must be 32 to 512 visible ASCII characters, without spaces (got ${value.length} characters)`,
+    );
+  return value;
+}
+
+function retentionDays(env: NodeJS.ProcessEnv): number {
+  const name = ENVIRONMENT.policyEventsRetentionDays.name;
+  const text = read(env, name) ?? ENVIRONMENT.policyEventsRetentionDays.default;
+  const days = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(days >= 1 && days <= 3650))
+    throw new ConfigError(name, `must be a whole number of days from 1 to 3650 (got ${shown(text)})`);
+  return days;
+}
+
 /** Validate the environment and return the frozen configuration; throws `ConfigError`. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const listen = port(env);
@@ -253,6 +282,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     counterRegression: Object.freeze({ ...COUNTER_REGRESSION_POLICIES[setting] }),
     counterRegressionSetting: setting,
     adminGroups: Object.freeze(adminGroups(env)),
+    oidcRegistrationToken: registrationToken(env),
+    policyEventsRetentionDays: retentionDays(env),
   };
   return Object.freeze(config);
 }

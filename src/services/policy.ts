@@ -79,6 +79,7 @@ import {
   POLICY_EVENT_EFFECTS,
   POLICY_EVENT_POINTS,
   type PolicyEventWithName,
+  purgePolicyEvents,
 } from '../store/policy-events.js';
 import type { Schema } from '../store/schema.js';
 import { deleteSession, liveSessions, narrowSessionLimits, type SessionRecord } from '../store/sessions.js';
@@ -219,7 +220,21 @@ export async function recordDecision(
     credentialId: subject.credentialId === undefined ? null : Buffer.from(subject.credentialId),
     clientId: subject.clientId ?? null,
   });
+  await purgeOldEvents(sc, now);
   return true;
+}
+
+/** Old events are deleted at most this often per services instance (an indexed delete). */
+export const EVENT_PURGE_EVERY_MS = 60 * 60_000;
+const lastPurge = new WeakMap<ServiceContext, number>();
+
+/** TESSERA_POLICY_EVENTS_RETENTION_DAYS: events older than that go, checked as new ones come. */
+async function purgeOldEvents(sc: ServiceContext, now: Date): Promise<void> {
+  const t = now.getTime();
+  const last = lastPurge.get(sc);
+  if (last !== undefined && t - last < EVENT_PURGE_EVERY_MS && t >= last) return;
+  lastPurge.set(sc, t);
+  await purgePolicyEvents(sc.db, t - sc.config.policyEventsRetentionDays * 24 * HOUR);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -87,6 +87,12 @@ export async function insertPolicyEvent(db: Kysely<Schema>, event: PolicyEventRe
     .execute();
 }
 
+/** Delete the events older than `before` (ms); returns how many (an indexed delete on `at`). */
+export async function purgePolicyEvents(db: Kysely<Schema>, before: number): Promise<number> {
+  const result = await db.deleteFrom('policy_events').where('at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Events matching every given filter, newest first, with the person's username. */
 export async function listPolicyEvents(
   db: Kysely<Schema>,

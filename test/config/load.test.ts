@@ -47,6 +47,8 @@ describe('loadConfig', () => {
       },
       counterRegressionSetting: 'refuse-attested',
       adminGroups: ['tessera-admins'],
+      oidcRegistrationToken: null,
+      policyEventsRetentionDays: 400,
     });
   });
 
@@ -212,6 +214,29 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the registration token without ever echoing it', () => {
+    const token = 'x'.repeat(31);
+    expect(loadConfig({ TESSERA_OIDC_REGISTRATION_TOKEN: `${token}y` }).oidcRegistrationToken).toBe(
+      `${token}y`,
+    );
+    expect(loadConfig({ TESSERA_OIDC_REGISTRATION_TOKEN: '  ' }).oidcRegistrationToken).toBeNull();
+    for (const bad of [token, 'a b'.repeat(20), `${'é'.repeat(40)}`, 'z'.repeat(513)]) {
+      const failure = error({ TESSERA_OIDC_REGISTRATION_TOKEN: bad });
+      expect(failure.variable).toBe('TESSERA_OIDC_REGISTRATION_TOKEN');
+      expect(failure.message).toContain('32 to 512 visible ASCII characters');
+      expect(failure.message).not.toContain(bad);
+    }
+  });
+
+  it('reads the event log retention in whole days from 1 to 3650', () => {
+    expect(loadConfig({ TESSERA_POLICY_EVENTS_RETENTION_DAYS: '30' }).policyEventsRetentionDays).toBe(30);
+    expect(loadConfig({ TESSERA_POLICY_EVENTS_RETENTION_DAYS: '3650' }).policyEventsRetentionDays).toBe(3650);
+    for (const bad of ['0', '3651', '1.5', '-1', '1e3', 'forever', '99999'])
+      expect(error({ TESSERA_POLICY_EVENTS_RETENTION_DAYS: bad }).message).toBe(
+        `TESSERA_POLICY_EVENTS_RETENTION_DAYS must be a whole number of days from 1 to 3650 (got ${JSON.stringify(bad)})`,
+      );
+  });
+
   it('documents every variable it reads', () => {
     const names = Object.values(ENVIRONMENT).map((k) => k.name);
     expect(names).toEqual([
@@ -224,6 +249,8 @@ describe('loadConfig', () => {
       'TESSERA_CONFORMANCE',
       'TESSERA_COUNTER_REGRESSION',
       'TESSERA_ADMIN_GROUPS',
+      'TESSERA_OIDC_REGISTRATION_TOKEN',
+      'TESSERA_POLICY_EVENTS_RETENTION_DAYS',
     ]);
     for (const key of Object.values(ENVIRONMENT)) expect(key.description.length).toBeGreaterThan(20);
   });

@@ -251,4 +251,20 @@ describe.each(DIALECTS)('the policy event log on %s', (dialect) => {
       'person_not_found',
     );
   });
+  it('keeps events for TESSERA_POLICY_EVENTS_RETENTION_DAYS: older ones go as new ones are written', async () => {
+    const { services } = h();
+    const g = group();
+    await services.policy.apply(securityKeys(g, MONITOR), { appliedBy: 'ops' }, NOW);
+    const first = await onboarded(services, NOW, [g]);
+    expect(await services.policy.events({ username: first.enrolled.username })).toHaveLength(1);
+    // 400 days (the default) later the first person's event is still kept…
+    const kept = new Date(NOW.getTime() + 399 * 24 * 60 * MINUTE);
+    await onboarded(services, kept, [g]);
+    expect(await services.policy.events({ username: first.enrolled.username })).toHaveLength(1);
+    // …and past them it is deleted when the next event is written; the newer ones stay.
+    const past = new Date(NOW.getTime() + 401 * 24 * 60 * MINUTE);
+    const third = await onboarded(services, past, [g]);
+    expect(await services.policy.events({ username: first.enrolled.username })).toEqual([]);
+    expect(await services.policy.events({ username: third.enrolled.username })).toHaveLength(1);
+  });
 });
