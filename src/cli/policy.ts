@@ -196,7 +196,7 @@ async function runValidate(argv: readonly string[], io: CliIo): Promise<number> 
     `${file}: valid (policy version ${policy.version}; ${policy.segments.length} segment${policy.segments.length === 1 ? '' : 's'} and the default)`,
     ...segments.map(
       (s) =>
-        `  ${s.name.padEnd(width)}  ${s.minAal}  ${s.allowedClasses.join(', ')}  — ${s.phase} on ${day(now.toISOString())} (${schedule(s.rollout)})`,
+        `  ${s.name.padEnd(width)}  ${s.minAal}  ${s.allowedClasses.join(', ')}  — ${s.phase} on ${now.toISOString().slice(0, 10)} (${schedule(s.rollout)})`,
     ),
   ];
   io.out(`${lines.join('\n')}\n`);
