@@ -99,3 +99,18 @@ export function authenticationTooOld(
   const limit = MAX_AUTHENTICATION_AGE_SECONDS[isAcr(acr) ? acr : 'phr'];
   return nowSeconds - authTime >= limit;
 }
+
+/**
+ * Seconds a refresh token from this sign-in may live: until the sign-in reaches the limit of the
+ * level it proved (at least one second, so the provider can store it). An app's access never
+ * outlasts the reauthentication SP 800-63B-4 asks of the session it came from.
+ */
+export function remainingAuthenticationSeconds(
+  authTime: number | undefined,
+  acr: unknown,
+  nowSeconds: number,
+): number {
+  if (authTime === undefined) return 1;
+  const limit = MAX_AUTHENTICATION_AGE_SECONDS[isAcr(acr) ? acr : 'phr'];
+  return Math.max(1, authTime + limit - nowSeconds);
+}

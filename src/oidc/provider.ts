@@ -31,7 +31,16 @@ import {
   type OidcSigningKey,
   type OidcStorage,
 } from '../services/index.js';
-import { ACR_VALUES, type Acr, authenticationTooOld, isAcr, meets, requestedAcr, strongest } from './acr.js';
+import {
+  ACR_VALUES,
+  type Acr,
+  authenticationTooOld,
+  isAcr,
+  meets,
+  remainingAuthenticationSeconds,
+  requestedAcr,
+  strongest,
+} from './acr.js';
 
 export const OIDC_PATH = '/oidc';
 export const INTERACTION_PATH = `${OIDC_PATH}/interaction`;
@@ -248,7 +257,10 @@ ${form}
       Interaction: 600,
       Session: 24 * 3600,
       Grant: 14 * 24 * 3600,
-      RefreshToken: 14 * 24 * 3600,
+      // Never past the SP 800-63B-4 limit of the sign-in behind it (AAL2 24 h, AAL3 12 h): a
+      // rotated token keeps the sign-in's authTime and acr, so rotation cannot extend it.
+      RefreshToken: (_ctx, token) =>
+        remainingAuthenticationSeconds(token.authTime, token.acr, Math.floor(Date.now() / 1000)),
     },
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
@@ -263,7 +275,19 @@ ${form}
       ctx.body = errorPage(out.error, out.error_description);
     },
     // A person who no longer exists has no account: their codes and refresh tokens stop working.
-    findAccount: async (_ctx, sub) => {
+    findAccount: async (_ctx, sub, token) => {
+      // A refresh token whose sign-in is older than its level allows is refused, whatever its
+      // stored expiry (tokens issued before this rule, or a clock that moved).
+      const held = token as
+        | { readonly kind?: string; readonly authTime?: number; readonly acr?: string }
+        | undefined;
+      if (
+        held?.kind === 'RefreshToken' &&
+        authenticationTooOld(held.authTime, held.acr, Math.floor(Date.now() / 1000))
+      )
+        throw new errors.InvalidGrant(
+          'the sign-in behind this refresh token is older than its level allows; sign in again',
+        );
       if (findPerson === undefined) return { accountId: sub, claims: () => ({ sub }) };
       const person = await findPerson(sub);
       if (person === null) return undefined;

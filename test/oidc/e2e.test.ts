@@ -249,8 +249,25 @@ describe.each(DIALECTS)('OpenID Provider end to end on %s', (dialect) => {
     const refreshToken = tokens.refresh_token ?? '';
     expect(refreshToken).not.toBe('');
     const refreshed = await client.refreshTokenGrant(config, refreshToken);
-    expect(refreshed.refresh_token).toBeDefined();
-    expect(refreshed.refresh_token).not.toBe(refreshToken);
+    const current = refreshed.refresh_token ?? '';
+    expect(current).not.toBe('');
+    expect(current).not.toBe(refreshToken);
+
+    // A refresh token lives no longer than the sign-in behind it may (AAL2: 24 h from auth_time),
+    // and one whose sign-in has grown older than that is refused, whatever its stored expiry.
+    const stored = await server.oidc.models.find('RefreshToken', current);
+    const authTime = Number(stored?.authTime);
+    expect(authTime).toBe(claims?.auth_time);
+    expect(Number(stored?.exp)).toBeLessThanOrEqual(authTime + 24 * 3600);
+    expect(Number(stored?.exp)).toBeGreaterThan(authTime + 24 * 3600 - 120);
+    await server.oidc.models.upsert(
+      'RefreshToken',
+      current,
+      { ...stored, authTime: authTime - 24 * 3600 },
+      3600,
+    );
+    await expect(client.refreshTokenGrant(config, current)).rejects.toMatchObject({ error: 'invalid_grant' });
+
     await expect(client.refreshTokenGrant(config, refreshToken)).rejects.toMatchObject({
       error: 'invalid_grant',
     });
