@@ -31,6 +31,7 @@ import {
   type OidcSigningKey,
   type OidcStorage,
 } from '../services/index.js';
+import type { AssuranceLevel } from '../trust/assessment.js';
 import {
   ACR_VALUES,
   type Acr,
@@ -174,16 +175,36 @@ Go back to the app and try again; if it keeps happening, tell the app's administ
   );
 }
 
-/** The person a `sub` names (its profile claims), or null when they no longer exist. */
-export type FindPerson = (
-  id: string,
-) => Promise<{ readonly id: string; readonly username: string; readonly displayName: string } | null>;
+/** What the provider asks Tessera about the people behind its tokens. */
+export interface Accounts {
+  /** The person a `sub` names (their profile claims), or null when they no longer exist. */
+  find(
+    id: string,
+  ): Promise<{ readonly id: string; readonly username: string; readonly displayName: string } | null>;
+  /**
+   * May an app still refresh tokens from this sign-in? The assurance policy judges it as a session
+   * (the person's segment: its level, its lifetime); false ends the app's access.
+   */
+  refreshAllowed(
+    id: string,
+    signIn: { readonly aal: AssuranceLevel; readonly authTime: Date; readonly clientId: string },
+  ): Promise<boolean>;
+}
+
+/**
+ * The level of the sign-in a token came from, from its acr and amr: `phrh` is AAL3; otherwise a
+ * verified person (`mfa`) is AAL2, else AAL1 (the same evidence acrFor and amrFor were made from).
+ */
+export function levelOfToken(acr: unknown, amr: unknown): AssuranceLevel {
+  if (acr === 'phrh') return 'AAL3';
+  return Array.isArray(amr) && amr.includes('mfa') ? 'AAL2' : 'AAL1';
+}
 
 export async function createProvider(
   settings: OidcSettings,
   keys: readonly OidcSigningKey[],
   liveAccount?: LiveAccount,
-  findPerson?: FindPerson,
+  accounts?: Accounts,
 ): Promise<Provider> {
   const cookieKeys = await settings.storage.cookieKeys();
   const configuration: Configuration = {
@@ -275,22 +296,35 @@ ${form}
       ctx.body = errorPage(out.error, out.error_description);
     },
     // A person who no longer exists has no account: their codes and refresh tokens stop working.
-    findAccount: async (_ctx, sub, token) => {
+    findAccount: async (ctx, sub, token) => {
+      const held = token as
+        | {
+            readonly kind?: string;
+            readonly authTime?: number;
+            readonly acr?: string;
+            readonly amr?: readonly string[];
+          }
+        | undefined;
+      const refreshing = held?.kind === 'RefreshToken';
       // A refresh token whose sign-in is older than its level allows is refused, whatever its
       // stored expiry (tokens issued before this rule, or a clock that moved).
-      const held = token as
-        | { readonly kind?: string; readonly authTime?: number; readonly acr?: string }
-        | undefined;
-      if (
-        held?.kind === 'RefreshToken' &&
-        authenticationTooOld(held.authTime, held.acr, Math.floor(Date.now() / 1000))
-      )
+      if (refreshing && authenticationTooOld(held.authTime, held.acr, Math.floor(Date.now() / 1000)))
         throw new errors.InvalidGrant(
           'the sign-in behind this refresh token is older than its level allows; sign in again',
         );
-      if (findPerson === undefined) return { accountId: sub, claims: () => ({ sub }) };
-      const person = await findPerson(sub);
+      if (accounts === undefined) return { accountId: sub, claims: () => ({ sub }) };
+      const person = await accounts.find(sub);
+      // A person who no longer exists has no account: their codes and refresh tokens stop working.
       if (person === null) return undefined;
+      if (refreshing && held.authTime !== undefined) {
+        const signIn = {
+          aal: levelOfToken(held.acr, held.amr),
+          authTime: new Date(held.authTime * 1000),
+          clientId: ctx.oidc.client?.clientId ?? '',
+        };
+        if (!(await accounts.refreshAllowed(person.id, signIn)))
+          throw new errors.InvalidGrant('the assurance policy no longer accepts this sign-in; sign in again');
+      }
       return {
         accountId: person.id,
         claims: () => ({ sub: person.id, name: person.displayName, preferred_username: person.username }),

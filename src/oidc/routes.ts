@@ -38,8 +38,8 @@ import type { AssuranceLevel } from '../trust/assessment.js';
 import { type Acr, acrFor, meets } from './acr.js';
 import { OIDC_ERRORS } from './errors.js';
 import {
+  type Accounts,
   createProvider,
-  type FindPerson,
   INTERACTION_PATH,
   type LiveAccount,
   OIDC_PATH,
@@ -108,7 +108,7 @@ export function providerSource(
   checkMs = KEY_CHECK_MS,
   prepare: (provider: Provider) => void = () => {},
   liveAccount?: LiveAccount,
-  findPerson?: FindPerson,
+  accounts?: Accounts,
 ): () => Promise<Provider> {
   let current: { readonly provider: Provider; readonly keys: string } | null = null;
   let checkedAt = 0;
@@ -121,7 +121,7 @@ export function providerSource(
         const keys = await oidc.storage.keys.current();
         const fingerprint = keys.map((k) => `${k.kid}${k.signing ? '*' : ''}`).join(',');
         if (current === null || current.keys !== fingerprint) {
-          const created = await createProvider(oidc, keys, liveAccount, findPerson);
+          const created = await createProvider(oidc, keys, liveAccount, accounts);
           prepare(created);
           current = { provider: created, keys: fingerprint };
         }
@@ -170,9 +170,11 @@ export function oidcRoutes(options: OidcRouteOptions) {
     const call = { now: context.now(), flowId: '', sessionId, ip: null, userAgent: null };
     return (await services.sessions.current(call))?.person.id ?? null;
   };
-  const provider = providerSource(options.oidc, options.keyCheckMs, endTesseraSession, liveAccount, (id) =>
-    services.people.find(id),
-  );
+  const accounts: Accounts = {
+    find: (id) => services.people.find(id),
+    refreshAllowed: (id, signIn) => services.policy.refreshAllowed(id, signIn, context.now()),
+  };
+  const provider = providerSource(options.oidc, options.keyCheckMs, endTesseraSession, liveAccount, accounts);
 
   return async (app: FastifyInstance): Promise<void> => {
     // Keys are generated at first start, not at the first request.

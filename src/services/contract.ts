@@ -316,6 +316,16 @@ export interface TesseraServices {
      * (`decideAcr`); null without a policy. `unauthenticated` without a live session. A decision
      * that is not a plain allow is logged with `clientId`, the app that asked.
      */
+    /**
+     * At the OpenID Provider's refresh grant: does the person's segment still accept a session
+     * from this sign-in (`decideSession`: its level, the segment's lifetime)? Always true without a
+     * policy; a refusal is logged (point `session`, with the app).
+     */
+    refreshAllowed(
+      personId: string,
+      signIn: { readonly aal: AssuranceLevel; readonly authTime: Date; readonly clientId: string },
+      now: Date,
+    ): Promise<boolean>;
     acr(
       ctx: CallContext,
       request: {

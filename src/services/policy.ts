@@ -686,6 +686,27 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
       };
     },
 
+    async refreshAllowed(personId, signIn, now) {
+      const inForce = await sc.policy();
+      if (inForce === null) return true;
+      const groups = await groupsOf(sc.db, personId);
+      // An app refreshing its tokens is active: only the level and the segment's lifetime count.
+      const decision = decideSession(
+        inForce.policy,
+        { groups },
+        { aal: signIn.aal, authenticatedAt: signIn.authTime, lastActiveAt: now },
+        now,
+      );
+      if (decision.effect !== 'deny') return true;
+      await recordDecision(
+        sc,
+        decision,
+        { personId, clientId: signIn.clientId, version: inForce.version },
+        now,
+      );
+      return false;
+    },
+
     population,
   };
 }

@@ -502,4 +502,40 @@ describe.each(DIALECTS)('OpenID Provider end to end on %s', (dialect) => {
     expect(description).not.toContain('contractors');
     expect(callback.searchParams.get('code')).toBeNull();
   });
+  it('ends an app’s refreshes once the person’s segment no longer accepts their sign-in', async () => {
+    const { link } = await server.addPerson('dorothy', 'Dorothy Vaughan');
+    const { page, webauthn } = await visit(server);
+    await webauthn.add(SYNCED_PASSKEY);
+    await onboardWithPasskey(page, link);
+    const { config } = await relyingParty(server);
+    const flow = await authorize(page, config);
+    const tokens = await client.authorizationCodeGrant(config, await flow.callback(), {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+    });
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? '');
+
+    // Her group now needs security keys, enforced: the app's next refresh is refused.
+    await server.services.groups.add({ group: 'operators', usernames: ['dorothy'] }, new Date());
+    await server.services.policy.apply(
+      CONTRACTORS_POLICY.replace(
+        'default:',
+        `  - name: operators
+    groups: [operators]
+    requirements:
+      minAal: AAL3
+      allowedClasses: [security-key]
+default:`,
+      ),
+      { appliedBy: 'e2e' },
+      new Date(),
+    );
+    await expect(client.refreshTokenGrant(config, refreshed.refresh_token ?? '')).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+    // Logged with the app (apply also logged the end of her portal session, without one).
+    const events = await server.services.policy.events({ username: 'dorothy', point: 'session' });
+    const byApp = events.filter((e) => e.clientId === config.clientMetadata().client_id);
+    expect(byApp.map((e) => [e.effect, e.codes])).toEqual([['deny', ['aal_below_minimum']]]);
+  });
 });

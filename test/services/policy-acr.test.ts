@@ -112,3 +112,54 @@ describe.each(DIALECTS)('the assurance policy at the OpenID Provider on %s', (di
     });
   });
 });
+
+describe.each(DIALECTS)('the assurance policy at a refresh of app tokens on %s', (dialect) => {
+  const h = useServices(dialect);
+  const HOUR = 3_600_000;
+
+  it('accepts while the segment accepts the sign-in, and refuses (logged, with the app) once it does not', async () => {
+    const { services } = h();
+    const { enrolled } = await onboard(services, { now: NOW, groups: [] });
+    const signIn = (aal: 'AAL1' | 'AAL2' | 'AAL3', hoursAgo: number) => ({
+      aal,
+      authTime: new Date(LATER.getTime() - hoursAgo * HOUR),
+      clientId: 'app-1',
+    });
+    // Without a policy, everything that verified is accepted.
+    expect(await services.policy.refreshAllowed(enrolled.personId, signIn('AAL1', 1), LATER)).toBe(true);
+
+    const g = group();
+    await services.groups.add({ group: g, usernames: [enrolled.username] }, NOW);
+    await services.policy.apply(
+      policyText(
+        g,
+        `${SECURITY_KEYS}  maxSessionHours: 2\nrollout:\n  - phase: warn\n  - phase: enforce\n    from: 2026-04-01\n`,
+      ),
+      { appliedBy: 'ops' },
+      NOW,
+    );
+    // Warn phase: still accepted, and nothing is logged for it.
+    expect(await services.policy.refreshAllowed(enrolled.personId, signIn('AAL2', 1), LATER)).toBe(true);
+    expect(await services.policy.events({ username: enrolled.username, point: 'session' })).toEqual([]);
+
+    const enforced = new Date('2026-04-01T10:00:00Z');
+    const at = (aal: 'AAL2' | 'AAL3', hoursAgo: number) => ({
+      aal,
+      authTime: new Date(enforced.getTime() - hoursAgo * HOUR),
+      clientId: 'app-1',
+    });
+    expect(await services.policy.refreshAllowed(enrolled.personId, at('AAL3', 1), enforced)).toBe(true);
+    expect(await services.policy.refreshAllowed(enrolled.personId, at('AAL2', 1), enforced)).toBe(false);
+    // The segment's own lifetime (2 h) holds for apps too.
+    expect(await services.policy.refreshAllowed(enrolled.personId, at('AAL3', 3), enforced)).toBe(false);
+    const logged = await services.policy.events({ username: enrolled.username, point: 'session' });
+    // Both at the same instant: compared in a fixed order.
+    expect(logged.map((e) => [e.effect, e.clientId, e.codes]).sort()).toEqual([
+      ['deny', 'app-1', ['aal_below_minimum']],
+      ['deny', 'app-1', ['session_lifetime_exceeded']],
+    ]);
+    // Someone in the default segment is unaffected.
+    const other = await onboard(services, { now: NOW, groups: [] });
+    expect(await services.policy.refreshAllowed(other.enrolled.personId, at('AAL2', 1), enforced)).toBe(true);
+  });
+});
