@@ -80,6 +80,12 @@ export const ENVIRONMENT = {
     description:
       'Days the assurance policy event log (tessera policy events) keeps an event, 1 to 3650; older events are deleted as new ones are written. The default covers a yearly review.',
   },
+  trustProxy: {
+    name: 'TESSERA_TRUST_PROXY',
+    default: null,
+    description:
+      'The reverse proxies in front of Tessera whose X-Forwarded-For (and -Proto, -Host) is believed, so the client address in rate limits and the sign-in history is the one behind them: comma-separated IP addresses or CIDR ranges (IPv4 or IPv6) and "loopback" (127.0.0.0/8 and ::1). A hop count is not accepted: it would believe any client that reaches Tessera directly. Unset: no proxy is trusted and the address of the TCP peer is the client.',
+  },
 } as const satisfies Record<string, EnvironmentKey>;
 
 /**
@@ -138,3 +144,54 @@ export const COUNTER_REGRESSION_POLICIES = {
 } as const satisfies Record<string, CounterRegressionPolicy>;
 
 export type CounterRegressionSetting = keyof typeof COUNTER_REGRESSION_POLICIES;
+
+/** At most `max` requests from one client address in each window of `windowMs` (a fixed window). */
+export interface RateBudget {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Request budgets per client address: OWASP ASVS 5.0 V2.4.1 (anti-automation against excessive
+ * calls, garbage data and overuse of costly resources) and V6.3.1 (controls against online
+ * guessing, as documented per V6.1.1 in README.md, "Rate limits"). NIST SP 800-63B-4 §3.2.2 asks
+ * the verifier to limit failed attempts; a WebAuthn signature cannot be guessed, so what is
+ * throttled here is what can be: onboarding passes, usernames, and the server's work. Counting
+ * is per address, never per account, so nobody can lock a person out by failing on their behalf
+ * (V6.1.1 "prevent malicious account lockout"). Over budget: 429 `rate_limited` (RFC 6585 §4) with
+ * Retry-After (RFC 9110 §10.2.3). IPv6 clients are counted per /64, the smallest prefix a
+ * subscriber is usually given.
+ *
+ * Behind a reverse proxy, TESSERA_TRUST_PROXY makes the address the client's rather than the
+ * proxy's. People behind one NAT address share a budget; the figures leave room for that. They
+ * are fixed rather than environment variables: far above what a person needs, far below what an
+ * attack needs, and tied to the shape of the ceremonies rather than to a deployment.
+ */
+export const RATE_LIMITS = Object.freeze({
+  /**
+   * The calls that verify or consume something, one budget for all five: POST
+   * /api/onboarding/pass, /api/onboarding/options, /api/onboarding/verify, /api/registration/verify
+   * and /api/authentication/verify. Each looks up a pass or consumes a challenge and may verify a
+   * signature or an attestation chain and write a transaction. The budget is per address, and an
+   * organization's people usually share a few (an office's NAT, a VPN): ten a second lets a whole
+   * office sign in at nine o'clock, while one source cannot make the server verify without end.
+   * Passes and challenges are 256 random bits, so the budget is about load, not guessing.
+   */
+  ceremony: Object.freeze({ max: 600, windowMs: 60_000 }),
+  /**
+   * POST /api/authentication/options: cheap, constant-shape answers (an unknown username gets
+   * plausible options), but each writes a challenge row. Twice the ceremony budget, since passkey
+   * autofill asks for options on every page load.
+   */
+  signInOptions: Object.freeze({ max: 1200, windowMs: 60_000 }),
+  /** The admin API (/api/admin/*): a simulation reads every person and credential. */
+  admin: Object.freeze({ max: 60, windowMs: 60_000 }),
+  /**
+   * Every other /api route, all together: a hundred a second from one address, far more than
+   * an office's portals make, so only a runaway or hostile client meets it.
+   */
+  api: Object.freeze({ max: 6000, windowMs: 60_000 }),
+}) satisfies Record<string, RateBudget>;
+
+export type RateBudgetName = keyof typeof RATE_LIMITS;
+export type RateLimits = Readonly<Record<RateBudgetName, RateBudget>>;

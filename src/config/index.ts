@@ -10,7 +10,11 @@ export {
   GROUP_NAME,
   MAX_PASS_LIFETIME_MS,
   PASS_LIFETIME_MS,
+  RATE_LIMITS,
+  type RateBudget,
+  type RateBudgetName,
+  type RateLimits,
   REAUTHENTICATION_WINDOW_MS,
   RP_NAME,
 } from './defaults.js';
-export { type Config, ConfigError, isValidRpId, loadConfig } from './load.js';
+export { type Config, ConfigError, isValidRpId, loadConfig, type TrustProxy } from './load.js';

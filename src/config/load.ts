@@ -7,6 +7,7 @@
  * An empty variable counts as unset (container definitions often pass `VAR=`).
  */
 import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import {
   CHALLENGE_TIMEOUT_MS,
   COUNTER_REGRESSION_POLICIES,
@@ -15,9 +16,17 @@ import {
   ENVIRONMENT,
   GROUP_NAME,
   PASS_LIFETIME_MS,
+  RATE_LIMITS,
+  type RateLimits,
   REAUTHENTICATION_WINDOW_MS,
   RP_NAME,
 } from './defaults.js';
+
+/**
+ * Which peers may speak for the client through X-Forwarded-For: none (`false`), or the proxies at
+ * these addresses and ranges (and `loopback`). It is Fastify's `trustProxy`.
+ */
+export type TrustProxy = false | readonly string[];
 
 export interface Config {
   readonly port: number;
@@ -53,6 +62,10 @@ export interface Config {
   readonly oidcRegistrationToken: string | null;
   /** How long the policy event log keeps an event. */
   readonly policyEventsRetentionDays: number;
+  /** The reverse proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`). */
+  readonly trustProxy: TrustProxy;
+  /** Request budgets per client address (RATE_LIMITS). */
+  readonly rateLimits: RateLimits;
 }
 
 export class ConfigError extends Error {
@@ -260,6 +273,52 @@ function retentionDays(env: NodeJS.ProcessEnv): number {
   return days;
 }
 
+/** `a.b.c.d/n` or `x:y::z/n`: an address of either family and a prefix length that fits it. */
+function isCidr(value: string): boolean {
+  const slash = value.indexOf('/');
+  if (slash < 0) return false;
+  const family = isIP(value.slice(0, slash));
+  const length = value.slice(slash + 1);
+  if (family === 0 || !/^\d{1,3}$/.test(length)) return false;
+  const bits = Number(length);
+  // A /0 would trust every address: any client could then name itself in X-Forwarded-For.
+  return bits >= 1 && bits <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TESSERA_TRUST_PROXY. Believing X-Forwarded-For from anyone but the proxy that wrote it lets a
+ * client choose its own address (and with it a fresh rate-limit budget and a false entry in the
+ * sign-in history), so only exact addresses, ranges and `loopback` are accepted: RFC 7239 §8.3, a
+ * forwarded list is only as trustworthy as the proxy that added each element. A hop count is
+ * refused: it trusts whatever peer connects, so a client that reaches Tessera directly could
+ * write its own X-Forwarded-For, and Fastify 5 ignores it for that reason (its `trustProxy`
+ * documentation). Zone indexes (`fe80::1%eth0`) and netmask notation are refused too: they would
+ * not mean the same to every reader.
+ */
+function trustProxy(env: NodeJS.ProcessEnv): TrustProxy {
+  const name = ENVIRONMENT.trustProxy.name;
+  const given = read(env, name);
+  if (given === undefined) return false;
+  if (/^\d+$/.test(given))
+    throw new ConfigError(
+      name,
+      `must name the proxies, not count them: a hop count would believe X-Forwarded-For from any client that reaches Tessera directly; give the proxies' addresses or ranges, e.g. 10.0.0.0/8 or loopback (got ${shown(given)})`,
+    );
+  const out: string[] = [];
+  for (const raw of given.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') throw new ConfigError(name, `has an empty entry (got ${shown(given)})`);
+    const valid = entry === 'loopback' || (!entry.includes('%') && (isIP(entry) !== 0 || isCidr(entry)));
+    if (!valid)
+      throw new ConfigError(
+        name,
+        `entries must be IP addresses, CIDR ranges such as 10.0.0.0/8 or fd00::/8 (prefix length 1 or more), or loopback (got ${shown(entry)})`,
+      );
+    if (!out.includes(entry)) out.push(entry);
+  }
+  return Object.freeze(out);
+}
+
 /** Validate the environment and return the frozen configuration; throws `ConfigError`. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const listen = port(env);
@@ -284,6 +343,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     adminGroups: Object.freeze(adminGroups(env)),
     oidcRegistrationToken: registrationToken(env),
     policyEventsRetentionDays: retentionDays(env),
+    trustProxy: trustProxy(env),
+    rateLimits: RATE_LIMITS,
   };
   return Object.freeze(config);
 }

@@ -3,12 +3,16 @@
  * endpoints, the conformance API when configured, and the portal. Built without listening, so tests drive it with `inject` and
  * `tessera serve` decides where it listens.
  *
- * Request handling, in order: body parsing (./plugins/json-body.ts: UTF-8 JSON only, 64 KiB,
- * bounded depth) → Origin check on state-changing requests (./plugins/origin-check.ts) → schema
+ * Request handling, in order: Origin check on state-changing requests (./plugins/origin-check.ts)
+ * → the route's request budget per client address, under /api only (./plugins/rate-limit.ts) →
+ * body parsing (./plugins/json-body.ts: UTF-8 JSON only, 64 KiB, bounded depth) → schema
  * validation (strict: no type coercion, no silently dropped members) → the route, which calls a
  * use case with the request's CallContext (./plugins/context.ts) → security headers on every
  * answer (./plugins/security-headers.ts); any error becomes `{error: {code, message}}`
  * (./plugins/errors.ts).
+ *
+ * The client address (`request.ip`, the services' `ctx.ip`) is the TCP peer's, or with
+ * TESSERA_TRUST_PROXY the client's as the trusted proxies report it in X-Forwarded-For.
  *
  * Logs are pino JSON lines. Request logs carry method, URL, status and timing, never headers or
  * bodies; cookie and authorization headers are redacted should anything log them.
@@ -23,6 +27,7 @@ import type { ContextSettings } from './plugins/context.js';
 import { handleError, registerErrorHandling } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerOriginCheck } from './plugins/origin-check.js';
+import { registerRateLimits } from './plugins/rate-limit.js';
 import { registerSecurityHeaders, securityHeaders } from './plugins/security-headers.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
@@ -48,7 +53,7 @@ export interface BuildAppOptions {
   readonly logger?: LoggerSettings | false;
   /** The portal build; default `<dist>/web` next to the compiled `http/` folder. */
   readonly webRoot?: string;
-  /** The clock given to the services; default the system clock. */
+  /** The clock given to the services and the rate limiter; default the system clock. */
   readonly now?: () => Date;
   /** More routes mounted beside the API (the OpenID Provider, src/oidc), before the portal. */
   readonly mounts?: readonly ((app: FastifyInstance) => Promise<void>)[];
@@ -81,6 +86,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
             ...(logger.stream ? { stream: logger.stream } : {}),
           },
     bodyLimit: BODY_LIMIT,
+    // request.ip is the socket's peer unless it is a proxy the operator named: only then is
+    // X-Forwarded-For believed, and only the part the trusted proxies wrote (RFC 7239 §8.3).
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     // A base64url credential ID of 1023 bytes is 1364 characters (PATCH/DELETE /api/credentials/:id).
     routerOptions: { maxParamLength: 1400 },
     // Slow clients cannot hold a request open forever.
@@ -111,6 +119,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   registerErrorHandling(app);
   registerSecurityHeaders(app, { https: config.https });
   registerOriginCheck(app, { origins: config.origins });
+  // Before the routes: each /api route is given its budget as it is added.
+  registerRateLimits(app, { budgets: config.rateLimits, now: settings.now });
 
   // Plugins load on ready()/inject()/listen(); a failure to load surfaces there.
   app.register(healthRoutes, { services });

@@ -13,6 +13,10 @@ export const HTTP_ERRORS = {
   payload_too_large: { status: 413, message: 'The request body is larger than 64 KiB.' },
   origin_not_allowed: { status: 403, message: 'This request must come from an allowed origin.' },
   not_found: { status: 404, message: 'There is nothing at this address.' },
+  rate_limited: {
+    status: 429,
+    message: 'Too many requests from this address; try again after the number of seconds in Retry-After.',
+  },
   internal_error: { status: 500, message: 'Something went wrong on the server; try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -5,8 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, ENVIRONMENT, loadConfig } from '../../src/config/index.js';
+import { ConfigError, ENVIRONMENT, loadConfig, RATE_LIMITS } from '../../src/config/index.js';
 
 function error(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -49,6 +50,8 @@ describe('loadConfig', () => {
       adminGroups: ['tessera-admins'],
       oidcRegistrationToken: null,
       policyEventsRetentionDays: 400,
+      trustProxy: false,
+      rateLimits: RATE_LIMITS,
     });
   });
 
@@ -58,6 +61,9 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.origins)).toBe(true);
     expect(Object.isFrozen(config.counterRegression)).toBe(true);
     expect(Object.isFrozen(config.adminGroups)).toBe(true);
+    expect(Object.isFrozen(config.rateLimits)).toBe(true);
+    expect(Object.isFrozen(config.rateLimits.ceremony)).toBe(true);
+    expect(Object.isFrozen(loadConfig({ TESSERA_TRUST_PROXY: 'loopback' }).trustProxy)).toBe(true);
   });
 
   it('reads every variable', () => {
@@ -237,6 +243,70 @@ describe('loadConfig', () => {
       );
   });
 
+  it('reads the trusted proxies: addresses and CIDR ranges of both families, and loopback', () => {
+    expect(loadConfig({ TESSERA_TRUST_PROXY: '  ' }).trustProxy).toBe(false);
+    expect(loadConfig({ TESSERA_TRUST_PROXY: 'loopback' }).trustProxy).toEqual(['loopback']);
+    const value =
+      'loopback, 10.0.0.0/8,192.0.2.10, 2001:db8::/32, ::1, fd00::/8, ::ffff:10.1.2.3, 10.0.0.0/8, 203.0.113.0/32';
+    const trusted = loadConfig({ TESSERA_TRUST_PROXY: value }).trustProxy;
+    expect(trusted).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '192.0.2.10',
+      '2001:db8::/32',
+      '::1',
+      'fd00::/8',
+      '::ffff:10.1.2.3',
+      '203.0.113.0/32',
+    ]);
+    // Whatever is accepted, Fastify (@fastify/proxy-addr) accepts too: a server never fails at start.
+    expect(() => Fastify({ trustProxy: trusted === false ? false : [...trusted] })).not.toThrow();
+    expect(() => Fastify({ trustProxy: ['2001:db8::/128', '0.0.0.0/1'] })).not.toThrow();
+    expect(loadConfig({ TESSERA_TRUST_PROXY: '2001:db8::/128, 0.0.0.0/1' }).trustProxy).toEqual([
+      '2001:db8::/128',
+      '0.0.0.0/1',
+    ]);
+  });
+
+  it('refuses a hop count, and anything that is not an address, a range or loopback', () => {
+    for (const hops of ['1', '2', '10', '0', '0001']) {
+      const failure = error({ TESSERA_TRUST_PROXY: hops });
+      expect(failure.message).toBe(
+        `TESSERA_TRUST_PROXY must name the proxies, not count them: a hop count would believe X-Forwarded-For from any client that reaches Tessera directly; give the proxies' addresses or ranges, e.g. 10.0.0.0/8 or loopback (got ${JSON.stringify(hops)})`,
+      );
+    }
+    for (const [value, entry] of [
+      ['proxy.example.com', 'proxy.example.com'],
+      ['10.0.0.1, *', '*'],
+      ['true', 'true'],
+      ['LOOPBACK', 'LOOPBACK'],
+      ['linklocal', 'linklocal'],
+      ['10.0.0.0/0', '10.0.0.0/0'],
+      ['::/0', '::/0'],
+      ['10.0.0.0/33', '10.0.0.0/33'],
+      ['2001:db8::/129', '2001:db8::/129'],
+      ['10.0.0.0/8/8', '10.0.0.0/8/8'],
+      ['10.0.0.0/', '10.0.0.0/'],
+      ['10.0.0.0/-8', '10.0.0.0/-8'],
+      ['10.0.0.0/255.0.0.0', '10.0.0.0/255.0.0.0'],
+      ['010.0.0.1', '010.0.0.1'],
+      ['10.0.0', '10.0.0'],
+      ['fe80::1%eth0', 'fe80::1%eth0'],
+      ['[::1]', '[::1]'],
+      ['10.0.0.1:8080', '10.0.0.1:8080'],
+      ['10.0.0.1, 2', '2'],
+    ] as const) {
+      const failure = error({ TESSERA_TRUST_PROXY: value });
+      expect(failure.message, value).toBe(
+        `TESSERA_TRUST_PROXY entries must be IP addresses, CIDR ranges such as 10.0.0.0/8 or fd00::/8 (prefix length 1 or more), or loopback (got ${JSON.stringify(entry)})`,
+      );
+    }
+    expect(error({ TESSERA_TRUST_PROXY: '10.0.0.1,,loopback' }).message).toBe(
+      'TESSERA_TRUST_PROXY has an empty entry (got "10.0.0.1,,loopback")',
+    );
+    expect(error({ TESSERA_TRUST_PROXY: 'loopback\n10.0.0.1' }).message).not.toContain('\n');
+  });
+
   it('documents every variable it reads', () => {
     const names = Object.values(ENVIRONMENT).map((k) => k.name);
     expect(names).toEqual([
@@ -251,6 +321,7 @@ describe('loadConfig', () => {
       'TESSERA_ADMIN_GROUPS',
       'TESSERA_OIDC_REGISTRATION_TOKEN',
       'TESSERA_POLICY_EVENTS_RETENTION_DAYS',
+      'TESSERA_TRUST_PROXY',
     ]);
     for (const key of Object.values(ENVIRONMENT)) expect(key.description.length).toBeGreaterThan(20);
   });

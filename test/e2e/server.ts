@@ -21,7 +21,7 @@ import {
   type TesseraServices,
 } from '../../src/services/index.js';
 import type { DialectName } from '../../src/store/database.js';
-import { createTestDatabase } from '../support/databases.js';
+import { createTestDatabase, UNLIMITED_RATE_LIMITS } from '../support/databases.js';
 
 const WEB_SOURCE = resolve(import.meta.dirname, '../../web');
 
@@ -94,7 +94,7 @@ export async function startServer(dialect: DialectName, options: ServerOptions =
   const db = await createTestDatabase(dialect);
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const config = loadConfig({
+  const loaded = loadConfig({
     TESSERA_PORT: String(port),
     TESSERA_RP_ID: 'localhost',
     TESSERA_ORIGINS: origin,
@@ -102,6 +102,8 @@ export async function startServer(dialect: DialectName, options: ServerOptions =
     ...(options.metadataDir === undefined ? {} : { TESSERA_METADATA_DIR: options.metadataDir }),
     ...(db.settings.databaseUrl === null ? {} : { TESSERA_DATABASE_URL: db.settings.databaseUrl }),
   });
+  // One browser runs every test of a suite against this server, far faster than a person signs in.
+  const config = Object.freeze({ ...loaded, rateLimits: UNLIMITED_RATE_LIMITS });
   const services = createServices({
     db: db.database,
     config,

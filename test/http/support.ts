@@ -27,6 +27,7 @@ import {
   TEST_RP_ID,
   type TestDatabase,
   testConfig,
+  UNLIMITED_RATE_LIMITS,
 } from '../support/databases.js';
 
 export { TEST_ORIGIN, TEST_RP_ID };
@@ -50,6 +51,7 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** Overrides; request budgets are UNLIMITED_RATE_LIMITS unless `rateLimits` is given. */
   readonly config?: Partial<Config>;
   /** Folder of metadata statements (TESSERA_METADATA_DIR); default none. */
   readonly metadataDir?: string;
@@ -69,6 +71,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
 export async function harnessOn(database: TestDatabase, options: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig(database, {
     conformance: true,
+    rateLimits: UNLIMITED_RATE_LIMITS,
     ...(options.metadataDir === undefined ? {} : { metadataDir: options.metadataDir }),
     ...options.config,
   });

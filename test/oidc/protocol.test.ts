@@ -17,7 +17,10 @@ describe.each(DIALECTS)('OpenID Provider protocol on %s', (dialect) => {
   let issuer: string;
 
   beforeAll(async () => {
-    server = await startServer(dialect, { oidc: true, registrationToken: 'initial-access-token-for-the-tests' });
+    server = await startServer(dialect, {
+      oidc: true,
+      registrationToken: 'initial-access-token-for-the-tests',
+    });
     issuer = `${server.origin}/oidc`;
     const added = await server.oidc.apps.add({ name: 'Example', redirectUris: [REDIRECT], public: true });
     clientId = added.app.clientId;
@@ -153,7 +156,10 @@ describe.each(DIALECTS)('OpenID Provider protocol on %s', (dialect) => {
   it('stores a dynamically registered secret as a digest, and never shows it again', async () => {
     const registered = await fetch(`${issuer}/reg`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer initial-access-token-for-the-tests' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer initial-access-token-for-the-tests',
+      },
       body: JSON.stringify({ redirect_uris: ['https://dyn.example/cb'] }),
     });
     expect(registered.status).toBe(201);
@@ -218,7 +224,10 @@ describe.each(DIALECTS)('OpenID Provider protocol on %s', (dialect) => {
     expect([400, 401]).toContain(wrong.status);
     const allowed = await fetch(`${issuer}/reg`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer initial-access-token-for-the-tests' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer initial-access-token-for-the-tests',
+      },
       body: metadata,
     });
     expect(allowed.status).toBe(201);

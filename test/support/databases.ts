@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { type Config, loadConfig } from '../../src/config/index.js';
+import { type Config, loadConfig, type RateLimits } from '../../src/config/index.js';
 import { type Database, type DialectName, openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
 
@@ -143,6 +143,18 @@ export function cliEnvironment(t: TestDatabase, extra: NodeJS.ProcessEnv = {}): 
 
 export const TEST_ORIGIN = 'http://localhost:8080';
 export const TEST_RP_ID = 'localhost';
+
+/**
+ * Request budgets out of the way: the suites drive one app from one address far faster than a
+ * person could. The real budgets (the default of every configuration) are tested in
+ * test/http/rate-limit.test.ts, which gives its own.
+ */
+export const UNLIMITED_RATE_LIMITS: RateLimits = Object.freeze({
+  ceremony: { max: 1_000_000, windowMs: 60_000 },
+  signInOptions: { max: 1_000_000, windowMs: 60_000 },
+  admin: { max: 1_000_000, windowMs: 60_000 },
+  api: { max: 1_000_000, windowMs: 60_000 },
+});
 
 /** The configuration a test server would load, for this database, with overrides. */
 export function testConfig(db: TestDatabase, overrides: Partial<Config> = {}): Config {

@@ -24,6 +24,7 @@ const API_MESSAGES: Readonly<Record<string, string>> = {
   reauthentication_required:
     'For your security, adding a passkey or security key needs a recent sign-in. Sign in again, then add it.',
   unauthenticated: 'You are signed out. Sign in to continue.',
+  rate_limited: 'Too many sign-in attempts from your network just now. Wait a minute, then try again.',
   challenge_missing: 'That request is no longer in progress. Please try again.',
   challenge_expired: 'That took too long, so it was stopped. Please try again.',
   pass_invalid:
