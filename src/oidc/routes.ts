@@ -152,7 +152,9 @@ export function oidcRoutes(options: OidcRouteOptions) {
   const signInPath = options.signInPath ?? '/';
   // RP-initiated logout that the person confirms ("sign me out") also ends their Tessera session:
   // the portal's session is the provider's sign-in.
-  const endTesseraSession = (target: Provider) => {
+  const prepare = (target: Provider) => {
+    // Koa trusts X-Forwarded-Proto with `proxy` on; handOver sets that header from Fastify's view.
+    target.proxy = true;
     target.on('end_session.success', (ctx) => {
       if (!ctx.oidc.params?.logout) return;
       const sessionId = ctx.cookies.get(cookieName('session', context)) ?? null;
@@ -174,7 +176,7 @@ export function oidcRoutes(options: OidcRouteOptions) {
     find: (id) => services.people.find(id),
     refreshAllowed: (id, signIn) => services.policy.refreshAllowed(id, signIn, context.now()),
   };
-  const provider = providerSource(options.oidc, options.keyCheckMs, endTesseraSession, liveAccount, accounts);
+  const provider = providerSource(options.oidc, options.keyCheckMs, prepare, liveAccount, accounts);
 
   return async (app: FastifyInstance): Promise<void> => {
     // Keys are generated at first start, not at the first request.
@@ -188,6 +190,11 @@ export function oidcRoutes(options: OidcRouteOptions) {
       const target = await provider();
       reply.hijack();
       const raw: IncomingMessage & { originalUrl?: string } = request.raw;
+      // The provider (Koa, `proxy` on) takes the scheme from X-Forwarded-Proto: give it Fastify's
+      // answer, which believes the header only from a proxy named in TESSERA_TRUST_PROXY, so its
+      // cookies are Secure behind a TLS-terminating proxy and a client cannot claim https itself.
+      raw.headers['x-forwarded-proto'] = request.protocol;
+      delete raw.headers['x-forwarded-host'];
       const url = raw.url ?? OIDC_PATH;
       raw.originalUrl = url;
       raw.url = url.slice(OIDC_PATH.length) || '/';

@@ -87,6 +87,8 @@ export interface ServerOptions {
   readonly metadataDir?: string;
   /** TESSERA_OIDC_REGISTRATION_TOKEN. */
   readonly registrationToken?: string;
+  /** TESSERA_TRUST_PROXY (e.g. `loopback`: the tests' own requests come through a "proxy"). */
+  readonly trustProxy?: string;
 }
 
 export async function startServer(dialect: DialectName, options: ServerOptions = {}): Promise<TestServer> {
@@ -100,6 +102,7 @@ export async function startServer(dialect: DialectName, options: ServerOptions =
     TESSERA_ORIGINS: origin,
     TESSERA_DATA_DIR: db.dataDir,
     ...(options.metadataDir === undefined ? {} : { TESSERA_METADATA_DIR: options.metadataDir }),
+    ...(options.trustProxy === undefined ? {} : { TESSERA_TRUST_PROXY: options.trustProxy }),
     ...(db.settings.databaseUrl === null ? {} : { TESSERA_DATABASE_URL: db.settings.databaseUrl }),
   });
   // One browser runs every test of a suite against this server, far faster than a person signs in.

@@ -243,3 +243,45 @@ describe.each(DIALECTS)('OpenID Provider protocol on %s', (dialect) => {
     expect(jwks.keys.map((k) => k.kid)).toEqual([rotated.kid, signing?.kid]);
   });
 });
+
+describe.each(DIALECTS)('OpenID Provider behind a TLS-terminating proxy on %s', (dialect) => {
+  // The tests' own requests come from 127.0.0.1: with TESSERA_TRUST_PROXY=loopback they are the proxy.
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  const cookiesOf = async (server: TestServer, forwardedProto: string | null) => {
+    const { app } = await server.oidc.apps.add({ name: 'Proxied', redirectUris: [REDIRECT], public: true });
+    const query = new URLSearchParams({
+      client_id: app.clientId,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+    });
+    const response = await fetch(`${server.origin}/oidc/auth?${query}`, {
+      redirect: 'manual',
+      headers: forwardedProto === null ? {} : { 'x-forwarded-proto': forwardedProto },
+    });
+    expect(response.status).toBe(303);
+    const cookies = response.headers.getSetCookie();
+    expect(cookies.length).toBeGreaterThan(0);
+    return cookies;
+  };
+  const secure = (cookie: string) => /;\s*secure/i.test(cookie);
+
+  it('marks the provider’s cookies Secure when a trusted proxy says the browser used https', async () => {
+    const server = await startServer(dialect, { oidc: true, trustProxy: 'loopback' });
+    servers.push(server);
+    expect((await cookiesOf(server, 'https')).every(secure)).toBe(true);
+    expect((await cookiesOf(server, null)).some(secure)).toBe(false);
+  });
+
+  it('ignores X-Forwarded-Proto from a client that is not a trusted proxy', async () => {
+    const server = await startServer(dialect, { oidc: true });
+    servers.push(server);
+    expect((await cookiesOf(server, 'https')).some(secure)).toBe(false);
+  });
+});
