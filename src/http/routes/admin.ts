@@ -23,7 +23,8 @@ import {
   type TesseraServices,
 } from '../../services/index.js';
 import { BODY_LIMIT } from '../limits.js';
-import { type ContextSettings, callContext } from '../plugins/context.js';
+import { callContext } from '../plugins/context.js';
+import { neverCached, type PrivateRoutes } from './private.js';
 
 /** A date (00:00 UTC) or a date-time with `Z` or an offset, as `--at` and rollout dates take. */
 const instant = { type: 'string', maxLength: 40, pattern: DATE_PATTERN } as const;
@@ -78,17 +79,11 @@ function time(value: string): Date {
   return new Date(parseInstant(value) ?? Number.NaN);
 }
 
-interface Routes {
-  readonly services: TesseraServices;
-  readonly settings: ContextSettings;
-}
-
-export async function adminRoutes(app: FastifyInstance, { services, settings }: Routes): Promise<void> {
-  // Reports and events name people and their credentials: never cached.
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store');
-    return payload;
-  });
+export async function adminRoutes(
+  app: FastifyInstance,
+  { services, settings }: PrivateRoutes,
+): Promise<void> {
+  neverCached(app);
 
   app.post<{ Body: SimulateBody }>(
     '/policy/simulate',

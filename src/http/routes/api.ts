@@ -8,8 +8,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EnrolmentKind, IssuedSession, TesseraServices } from '../../services/contract.js';
 import { ServiceError } from '../../services/errors.js';
-import { type ContextSettings, callContext } from '../plugins/context.js';
+import { callContext } from '../plugins/context.js';
 import { clearCookie, setCookie } from '../plugins/cookies.js';
+import { neverCached, type PrivateRoutes } from './private.js';
 
 /** Onboarding passes are short random tokens; this only bounds abuse. */
 const pass = { type: 'string', minLength: 1, maxLength: 256 } as const;
@@ -27,17 +28,8 @@ function body<P extends Record<string, unknown>>(properties: P, required: readon
 
 const EMPTY_BODY = { type: 'object', maxProperties: 0 } as const;
 
-interface Routes {
-  readonly services: TesseraServices;
-  readonly settings: ContextSettings;
-}
-
-export async function apiRoutes(app: FastifyInstance, { services, settings }: Routes): Promise<void> {
-  // Answers carry session views and personal data: never cached.
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store');
-    return payload;
-  });
+export async function apiRoutes(app: FastifyInstance, { services, settings }: PrivateRoutes): Promise<void> {
+  neverCached(app);
 
   const issue = (reply: FastifyReply, issued: IssuedSession, now: Date): void => {
     const expires = new Date(issued.session.expiresAt);
