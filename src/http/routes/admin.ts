@@ -20,7 +20,6 @@ import {
   POLICY_EVENT_POINTS,
   type PolicyEventFilterInput,
   type PolicyEventPoint,
-  type TesseraServices,
 } from '../../services/index.js';
 import { BODY_LIMIT } from '../limits.js';
 import { callContext } from '../plugins/context.js';

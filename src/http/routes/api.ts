@@ -6,7 +6,7 @@
  * `CallContext` and the answer into JSON and cookies; they hold no logic of their own.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { EnrolmentKind, IssuedSession, TesseraServices } from '../../services/contract.js';
+import type { EnrolmentKind, IssuedSession } from '../../services/contract.js';
 import { ServiceError } from '../../services/errors.js';
 import { callContext } from '../plugins/context.js';
 import { clearCookie, setCookie } from '../plugins/cookies.js';
