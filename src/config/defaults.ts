@@ -113,6 +113,33 @@ export const CHALLENGE_TIMEOUT_MS = 300_000;
  */
 export const REAUTHENTICATION_WINDOW_MS = 5 * 60_000;
 
+/**
+ * Consecutive failed sign-ins per account (SP 800-63B-4 §3.2.2 "Rate Limiting (Throttling)"):
+ * the verifier SHALL allow no more than 100 in a row, and a success SHOULD reset the count. They
+ * are counted per person across all their credentials, at least as strict as per authenticator.
+ * A failure is an assertion for one of the person's credentials that did not verify (bad
+ * signature, wrong origin, no user verification…); an unknown credential has no account to count
+ * against. A WebAuthn signature cannot be guessed, so the limit is about the standard's ceiling
+ * and about noticing an attack (the sign-in history shows each failure), not about odds.
+ *
+ * Past the limit an attempt is verified only from an address the person has signed in from
+ * before, or once a wait (below) has passed since the last failure; any other is refused without
+ * being verified. §3.2.2 lists both as ways to limit attempts that do not lock the subscriber
+ * out (addresses the subscriber has authenticated from; waits that grow, e.g. 30 seconds up to an
+ * hour): whoever fails on a person's behalf slows the attack, never the person at their usual
+ * place (OWASP ASVS 5.0 V6.1.1, malicious account lockout).
+ */
+export const MAX_CONSECUTIVE_FAILURES = 100;
+/** The first wait past the limit: the low end of §3.2.2's example (30 seconds up to an hour). */
+export const FAILURE_WAIT_INITIAL_MS = 30_000;
+/** The wait doubles for every this many further failures, so only a sustained attack meets the cap. */
+export const FAILURE_WAIT_DOUBLING_EVERY = 10;
+/**
+ * The longest wait: the high end of §3.2.2's example, so a person attacked without end waits at
+ * most an hour.
+ */
+export const FAILURE_WAIT_MAX_MS = 60 * 60_000;
+
 /** What a counter regression does to a sign-in with a credential of each class. */
 export type CounterRegressionAction = 'allow' | 'refuse';
 export type CounterRegressionPolicy = Readonly<Record<CredentialClass, CounterRegressionAction>>;
@@ -158,7 +185,8 @@ export interface RateBudget {
  * the verifier to limit failed attempts; a WebAuthn signature cannot be guessed, so what is
  * throttled here is what can be: onboarding passes, usernames, and the server's work. Counting
  * is per address, never per account, so nobody can lock a person out by failing on their behalf
- * (V6.1.1 "prevent malicious account lockout"). Over budget: 429 `rate_limited` (RFC 6585 §4) with
+ * (V6.1.1 "prevent malicious account lockout"); the per-account count of failed sign-ins
+ * (MAX_CONSECUTIVE_FAILURES) is built so that it cannot either. Over budget: 429 `rate_limited` (RFC 6585 §4) with
  * Retry-After (RFC 9110 §10.2.3). IPv6 clients are counted per /64, the smallest prefix a
  * subscriber is usually given.
  *

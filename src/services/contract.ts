@@ -78,11 +78,22 @@ export interface CredentialView {
 
 export interface SignInView {
   readonly at: string;
+  /**
+   * success: signed in. failed: the assertion did not verify (signal `verification_failed`).
+   * refused: turned down by a rule, with the signal that says which (`policy_denied`,
+   * `credential_refused`, `counter_regression`, or `too_many_failures`: not verified at all).
+   */
+  readonly outcome: 'success' | 'refused' | 'failed';
   readonly credentialId: string;
   readonly credentialName: string | null;
+  /** The sign-in's level; null for a failed or refused one. */
   readonly aal: AssuranceLevel | null;
+  /** The assertion's UV flag; false when nothing was verified. */
   readonly userVerified: boolean;
-  /** 'counter_regression' when the counter did not increase (recorded, per configuration). */
+  /**
+   * What was noticed (services/sign-in.ts, SIGNALS): `counter_regression` when the counter did
+   * not increase (recorded, per configuration), the reason of a refusal, `verification_failed`.
+   */
   readonly signals: readonly string[];
   readonly ip: string | null;
   readonly userAgent: string | null;

@@ -11,12 +11,21 @@
  *
  * finish: 1. the challenge for this flow is consumed on its own, first, so a failed verification
  * still burns it and of concurrent attempts exactly one proceeds; 2. the credential is found by
- * its ID and verified by the core (pure) with the stored key, counter and BE; 3. it is assessed
- * against the current metadata (trust); 4. one transaction raises the counter, creates the
- * session and records the sign-in. An unknown credential and every verification failure give the
+ * its ID, its owner's consecutive failed sign-ins are counted (SP 800-63B-4 §3.2.2: past the
+ * limit, only a known address or the end of a wait lets an attempt be verified), and it is
+ * verified by the core (pure) with the stored key, counter and BE; a verification that fails is
+ * recorded as a failed sign-in; 3. it is assessed against the current metadata (trust); 4. one
+ * transaction raises the counter, creates the session and records the sign-in. An unknown
+ * credential, every verification failure and an attempt refused for too many failures give the
  * same `authentication_failed` (the detail, for the log, says which).
  */
 import { createHmac, hkdfSync } from 'node:crypto';
+import {
+  FAILURE_WAIT_DOUBLING_EVERY,
+  FAILURE_WAIT_INITIAL_MS,
+  FAILURE_WAIT_MAX_MS,
+  MAX_CONSECUTIVE_FAILURES,
+} from '../config/index.js';
 import { fromBase64url } from '../core/base64url.js';
 import { isWebAuthnError } from '../core/errors.js';
 import {
@@ -36,7 +45,12 @@ import {
   recordUse,
 } from '../store/credentials.js';
 import { findPersonById, findPersonByUsername, type PersonRecord } from '../store/people.js';
-import { insertSignIn } from '../store/sign-ins.js';
+import {
+  failuresSinceSuccess,
+  hasSucceededFrom,
+  insertSignIn,
+  type SignInOutcome,
+} from '../store/sign-ins.js';
 import { assessSignIn, type CredentialAssessment } from '../trust/assessment.js';
 import { assess, type ServiceContext } from './context.js';
 import type { CallContext, IssuedSession, TesseraServices, Warned } from './contract.js';
@@ -55,7 +69,60 @@ export const SIGNALS = {
   credentialRefused: 'credential_refused',
   /** The assurance policy denied the sign-in (docs/policy.md). */
   policyDenied: 'policy_denied',
+  /**
+   * A failed sign-in: the assertion for one of the person's credentials did not verify (signature,
+   * origin, user verification, user handle…). Counted against SP 800-63B-4 §3.2.2's limit.
+   */
+  verificationFailed: 'verification_failed',
+  /**
+   * Refused without being verified: too many consecutive failures (SP 800-63B-4 §3.2.2), from an
+   * address the person has never signed in from, before the wait since the last failure ended.
+   * Not a failure itself: it neither counts nor restarts the wait.
+   */
+  tooManyFailures: 'too_many_failures',
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Consecutive failed sign-ins (SP 800-63B-4 §3.2.2; the figures and why: config/defaults.ts)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How long attempts from an unknown address wait after the last failure, given the consecutive
+ * failures: 0 below the limit, then 30 s, doubled for every 10 further failures (60 s at 110,
+ * 120 s at 120…), at most an hour (from 170 on).
+ */
+export function failedSignInWaitMs(failures: number): number {
+  if (failures < MAX_CONSECUTIVE_FAILURES) return 0;
+  const doublings = Math.floor((failures - MAX_CONSECUTIVE_FAILURES) / FAILURE_WAIT_DOUBLING_EVERY);
+  return Math.min(FAILURE_WAIT_INITIAL_MS * 2 ** doublings, FAILURE_WAIT_MAX_MS);
+}
+
+/**
+ * The count from which the wait is at its cap (170): past it nothing changes, so the failures are
+ * read up to this many rows and no further.
+ */
+export const FAILURE_COUNT_CEILING =
+  MAX_CONSECUTIVE_FAILURES +
+  FAILURE_WAIT_DOUBLING_EVERY * Math.ceil(Math.log2(FAILURE_WAIT_MAX_MS / FAILURE_WAIT_INITIAL_MS));
+
+/**
+ * Whether this attempt for the person may be verified; when not, the detail for the log. Under
+ * the limit, yes. Past it (§3.2.2 lets a verifier go on accepting attempts in ways that do not
+ * hand an attacker a lockout): from an address the person has signed in from successfully before,
+ * yes, so the person at their usual place is never held up; from any other once the wait since
+ * the newest failure is over. The failures are counted before the signature is checked, so a
+ * refused attempt costs no verification.
+ */
+async function throttled(sc: ServiceContext, personId: string, ctx: CallContext): Promise<string | null> {
+  const streak = await failuresSinceSuccess(sc.db, personId, FAILURE_COUNT_CEILING);
+  if (streak.count < MAX_CONSECUTIVE_FAILURES || streak.lastAt === null) return null;
+  const until = streak.lastAt + failedSignInWaitMs(streak.count);
+  if (ctx.now.getTime() >= until) return null;
+  if (ctx.ip !== null && (await hasSucceededFrom(sc.db, personId, ctx.ip))) return null;
+  const counted =
+    streak.count >= FAILURE_COUNT_CEILING ? `${FAILURE_COUNT_CEILING} or more` : `${streak.count}`;
+  return `too_many_failures: ${counted} consecutive failed sign-ins, an address never signed in from, verification resumes at ${new Date(until).toISOString()}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Plausible allowCredentials for unknown usernames
@@ -114,6 +181,31 @@ interface Refusal {
   readonly evidence: AuthenticationEvidence;
   readonly assessment: CredentialAssessment;
   readonly signal: string;
+}
+
+/**
+ * A sign-in row for an attempt that was never verified to the end: a failed verification, or one
+ * refused for too many failures. Nothing was verified, so no level and no user verification.
+ */
+async function recordUnverified(
+  sc: ServiceContext,
+  credential: CredentialRecord,
+  outcome: SignInOutcome,
+  signal: string,
+  ctx: CallContext,
+): Promise<void> {
+  await insertSignIn(sc.db, {
+    id: randomToken(16),
+    personId: credential.personId,
+    credentialId: credential.id,
+    at: ctx.now.getTime(),
+    outcome,
+    aal: null,
+    userVerified: false,
+    signals: [signal],
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+  });
 }
 
 async function recordRefusal(sc: ServiceContext, r: Refusal, ctx: CallContext): Promise<void> {
@@ -193,6 +285,13 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
         throw failed('credential_not_allowed: the credential is not one the options allowed');
       const person: PersonRecord | null = await findPersonById(sc.db, credential.personId);
       if (person === null) throw failed('the credential has no owner');
+      // SP 800-63B-4 §3.2.2: past the limit of consecutive failures, refused without verifying,
+      // recorded for the person to see, and answered like any other failure.
+      const held = await throttled(sc, person.id, ctx);
+      if (held !== null) {
+        await recordUnverified(sc, credential, 'refused', SIGNALS.tooManyFailures, ctx);
+        throw failed(held);
+      }
       let evidence: AuthenticationEvidence;
       try {
         evidence = verifyAuthenticationResponse(input.response, {
@@ -215,8 +314,10 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
           onCounterRegression: 'report',
         });
       } catch (error) {
-        if (isWebAuthnError(error)) throw failed(`${error.code}: ${error.detail ?? error.message}`, error);
-        throw error;
+        if (!isWebAuthnError(error)) throw error;
+        // A failed sign-in of this person's (§3.2.2 counts them; the history shows them).
+        await recordUnverified(sc, credential, 'failed', SIGNALS.verificationFailed, ctx);
+        throw failed(`${error.code}: ${error.detail ?? error.message}`, error);
       }
 
       // 3. What the credential is worth today, and this sign-in's level.

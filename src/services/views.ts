@@ -55,6 +55,7 @@ export function sessionView(session: SessionRecord, person: PersonRecord): Sessi
 export function signInView(signIn: SignInWithName): SignInView {
   return {
     at: iso(signIn.at),
+    outcome: signIn.outcome,
     credentialId: toBase64url(signIn.credentialId),
     credentialName: signIn.credentialName,
     aal: assuranceLevel(signIn.aal),

@@ -111,11 +111,12 @@ export interface SignInsTable {
   person_id: string;
   credential_id: Buffer;
   at: number;
-  /** 'success' | 'refused'. */
+  /** 'success' | 'refused' | 'failed' (store/sign-ins.ts, SignInOutcome). */
   outcome: string;
   aal: string | null;
+  /** The UV flag of a verified assertion; 0 when nothing was verified (failed, or refused unverified). */
   user_verified: number;
-  /** JSON array of signal codes, e.g. ["counter_regression"]. */
+  /** JSON array of signal codes, e.g. ["counter_regression"] (services/sign-in.ts, SIGNALS). */
   signals: string;
   ip: string | null;
   user_agent: string | null;

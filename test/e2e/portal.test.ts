@@ -162,6 +162,28 @@ async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+/**
+ * Run in the page: a sign-in whose response has one signature character changed before it is
+ * sent; evaluates to the HTTP status of the verification.
+ */
+const TAMPERED_SIGN_IN = `(async () => {
+  const post = (path, body) => fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const options = await (await post('/api/authentication/options', {})).json();
+  const credential = await navigator.credentials.get({
+    publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+  });
+  const response = credential.toJSON();
+  const signature = response.response.signature;
+  const i = signature.length - 4;
+  response.response.signature =
+    signature.slice(0, i) + (signature[i] === 'A' ? 'B' : 'A') + signature.slice(i + 1);
+  return (await post('/api/authentication/verify', { response })).status;
+})()`;
+
 async function credentialIdsOn(authenticator: VirtualAuthenticator): Promise<string[]> {
   return (await authenticator.credentials()).map((credential) => base64url(credential.credentialId));
 }
@@ -212,6 +234,15 @@ describe.each(DIALECTS)('portal on %s', (dialect) => {
     const signIns = page.getByRole('region', { name: 'Recent sign-ins' }).getByRole('row');
     expect(await textOf(signIns.nth(1))).toContain('Laptop passkey');
     expect(await signIns.count()).toBeGreaterThanOrEqual(2);
+
+    // An answer that does not verify (the page changes its signature) is a failed sign-in, and the
+    // person sees it in their history: someone may be trying their account (SP 800-63B-4 §3.2.2).
+    expect(await page.evaluate(TAMPERED_SIGN_IN)).toBe(400);
+    await page.reload();
+    await accountShown(page);
+    const failed = await textOf(signIns.nth(1));
+    expect(failed).toContain('Laptop passkey');
+    expect(failed).toContain('Failed: the passkey’s response did not verify.');
   });
 
   it('onboards with a security key and signs in without a username, and with one, by keyboard', async () => {

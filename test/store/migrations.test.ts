@@ -116,6 +116,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'challenges_expires',
       'sessions_expires',
       'sign_ins_person_at',
+      'sign_ins_person_outcome_at',
       'policy_events_at',
       'policy_events_person_at',
     ])

@@ -94,6 +94,15 @@ export const AAL_DESCRIPTIONS: Readonly<Record<AssuranceLevel, string>> = {
   AAL3: 'very high confidence',
 };
 
+/**
+ * What each signal on a sign-in means to the person. Failed and throttled attempts are listed so
+ * that someone trying to sign in as them shows (SP 800-63B-4 §3.2.2 counts the failures).
+ */
 export const SIGNAL_MESSAGES: Readonly<Record<string, string>> = {
   counter_regression: 'Its signature counter went backwards: the authenticator may have been copied.',
+  policy_denied: 'Refused by your organisation’s security requirements for your role.',
+  credential_refused: 'Refused: this authenticator’s model has been reported revoked or compromised.',
+  verification_failed: 'Failed: the passkey’s response did not verify.',
+  too_many_failures:
+    'Refused without being checked: too many failed attempts on your account. Sign-ins from places you have used before still work.',
 };

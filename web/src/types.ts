@@ -54,6 +54,8 @@ export interface CredentialView {
 
 export interface SignInView {
   readonly at: string;
+  /** failed: the passkey's response did not verify; refused: a rule turned it down (see signals). */
+  readonly outcome: 'success' | 'refused' | 'failed';
   readonly credentialId: string;
   readonly credentialName: string | null;
   readonly aal: AssuranceLevel | null;

@@ -12,6 +12,7 @@ import { policy } from './0002-policy.js';
 import { oidc } from './0003-oidc.js';
 import { policyEvents } from './0004-policy-events.js';
 import { clientSecretDigests } from './0005-client-secret-digests.js';
+import { signInFailures } from './0006-sign-in-failures.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_oidc': oidc,
   '0004_policy_events': policyEvents,
   '0005_client_secret_digests': clientSecretDigests,
+  '0006_sign_in_failures': signInFailures,
 };
 
 const provider: MigrationProvider = {

@@ -4,8 +4,9 @@ import type { SignInView } from '../types';
 import { AssuranceBadge } from './Assurance';
 
 /**
- * Recent sign-ins, most recent first. On a narrow screen the table scrolls sideways inside a
- * focusable region, so it can be scrolled with the keyboard too.
+ * Recent sign-ins, most recent first, failed and refused attempts included with what happened,
+ * so a person can tell when someone else is trying their account. On a narrow screen the table
+ * scrolls sideways inside a focusable region, so it can be scrolled with the keyboard too.
  */
 export function SignInsTable({
   signIns,
@@ -44,7 +45,11 @@ export function SignInsTable({
                 ))}
               </td>
               <td>
-                <AssuranceBadge aal={signIn.aal} compact />
+                {signIn.outcome === 'failed' ? (
+                  <span className="badge badge-refused">Failed</span>
+                ) : (
+                  <AssuranceBadge aal={signIn.aal} compact />
+                )}
               </td>
               <td>{signIn.userVerified ? 'Yes' : 'No'}</td>
               <td title={signIn.userAgent ?? undefined}>{describeUserAgent(signIn.userAgent)}</td>
