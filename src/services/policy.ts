@@ -57,9 +57,9 @@ import {
 } from '../store/credentials.js';
 import {
   addMember,
-  allMemberships,
   deleteGroup,
   ensureGroup,
+  groupsByPerson,
   groupsOf,
   listGroups,
   membersOf,
@@ -488,12 +488,7 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
     const sessions = await liveSessions(sc.db, now.getTime());
     if (sessions.length === 0) return 0;
     const snapshot = await sc.snapshot();
-    const groupsByPerson = new Map<string, string[]>();
-    for (const m of await allMemberships(sc.db)) {
-      const list = groupsByPerson.get(m.personId) ?? [];
-      list.push(m.group);
-      groupsByPerson.set(m.personId, list);
-    }
+    const groupsOfPerson = await groupsByPerson(sc.db);
     const ids = new Map<string, Buffer>();
     for (const session of sessions) ids.set(session.credentialId.toString('hex'), session.credentialId);
     const credentials = new Map<string, CredentialRecord>();
@@ -501,7 +496,7 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
 
     let ended = 0;
     for (const session of sessions) {
-      const groups = groupsByPerson.get(session.personId) ?? [];
+      const groups = groupsOfPerson.get(session.personId) ?? [];
       const credential = credentials.get(session.credentialId.toString('hex')) ?? null;
       const decision = decideStoredSession(policy, session, groups, credential, snapshot, now);
       if (decision.effect === 'deny') {
@@ -547,12 +542,7 @@ export function policyService(sc: ServiceContext): TesseraServices['policy'] {
 
   async function population(): Promise<Population> {
     const snapshot = await sc.snapshot();
-    const groups = new Map<string, string[]>();
-    for (const m of await allMemberships(sc.db)) {
-      const list = groups.get(m.personId) ?? [];
-      list.push(m.group);
-      groups.set(m.personId, list);
-    }
+    const groups = await groupsByPerson(sc.db);
     const people = (await allPeople(sc.db)).map((p) => ({
       id: p.id,
       username: p.username,

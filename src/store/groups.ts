@@ -85,8 +85,14 @@ export async function membersOf(db: Kysely<Schema>, group: string): Promise<stri
   return rows.map((r) => r.username);
 }
 
-/** Every membership, for building a population. */
-export async function allMemberships(db: Kysely<Schema>): Promise<{ personId: string; group: string }[]> {
+/** Every person's groups in one query (people in no group are absent), for whole-population work. */
+export async function groupsByPerson(db: Kysely<Schema>): Promise<Map<string, string[]>> {
   const rows = await db.selectFrom('person_groups').select(['person_id', 'group_name']).execute();
-  return rows.map((r) => ({ personId: r.person_id, group: r.group_name }));
+  const groups = new Map<string, string[]>();
+  for (const r of rows) {
+    const list = groups.get(r.person_id);
+    if (list === undefined) groups.set(r.person_id, [r.group_name]);
+    else list.push(r.group_name);
+  }
+  return groups;
 }
