@@ -295,7 +295,6 @@ ${form}
       ctx.set('cache-control', 'no-store');
       ctx.body = errorPage(out.error, out.error_description);
     },
-    // A person who no longer exists has no account: their codes and refresh tokens stop working.
     findAccount: async (ctx, sub, token) => {
       const held = token as
         | {

@@ -51,7 +51,7 @@ import {
   insertSignIn,
   type SignInOutcome,
 } from '../store/sign-ins.js';
-import { assessSignIn, type CredentialAssessment } from '../trust/assessment.js';
+import { assessSignIn } from '../trust/assessment.js';
 import { assess, type ServiceContext } from './context.js';
 import type { CallContext, IssuedSession, TesseraServices, Warned } from './contract.js';
 import { ServiceError } from './errors.js';
@@ -179,19 +179,18 @@ class RegressionRefused extends Error {}
 interface Refusal {
   readonly credential: CredentialRecord;
   readonly evidence: AuthenticationEvidence;
-  readonly assessment: CredentialAssessment;
   readonly signal: string;
 }
 
 /**
- * A sign-in row for an attempt that was never verified to the end: a failed verification, or one
- * refused for too many failures. Nothing was verified, so no level and no user verification.
+ * A sign-in row for an attempt that made no session: a failed verification or one refused for too
+ * many failures (nothing verified: no user verification), or a verified one refused afterwards.
+ * No level either way: none was granted.
  */
-async function recordUnverified(
+async function recordUnsuccessful(
   sc: ServiceContext,
   credential: CredentialRecord,
-  outcome: SignInOutcome,
-  signal: string,
+  attempt: { readonly outcome: SignInOutcome; readonly signal: string; readonly userVerified: boolean },
   ctx: CallContext,
 ): Promise<void> {
   await insertSignIn(sc.db, {
@@ -199,28 +198,19 @@ async function recordUnverified(
     personId: credential.personId,
     credentialId: credential.id,
     at: ctx.now.getTime(),
-    outcome,
+    outcome: attempt.outcome,
     aal: null,
-    userVerified: false,
-    signals: [signal],
+    userVerified: attempt.userVerified,
+    signals: [attempt.signal],
     ip: ctx.ip,
     userAgent: ctx.userAgent,
   });
 }
 
-async function recordRefusal(sc: ServiceContext, r: Refusal, ctx: CallContext): Promise<void> {
-  await insertSignIn(sc.db, {
-    id: randomToken(16),
-    personId: r.credential.personId,
-    credentialId: r.credential.id,
-    at: ctx.now.getTime(),
-    outcome: 'refused',
-    aal: null,
-    userVerified: r.evidence.flags.uv,
-    signals: [r.signal],
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
-  });
+/** A verified sign-in refused (policy, metadata status, counter regression). */
+function recordRefusal(sc: ServiceContext, r: Refusal, ctx: CallContext): Promise<void> {
+  const attempt = { outcome: 'refused', signal: r.signal, userVerified: r.evidence.flags.uv } as const;
+  return recordUnsuccessful(sc, r.credential, attempt, ctx);
 }
 
 export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
@@ -289,7 +279,12 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
       // recorded for the person to see, and answered like any other failure.
       const held = await throttled(sc, person.id, ctx);
       if (held !== null) {
-        await recordUnverified(sc, credential, 'refused', SIGNALS.tooManyFailures, ctx);
+        await recordUnsuccessful(
+          sc,
+          credential,
+          { outcome: 'refused', signal: SIGNALS.tooManyFailures, userVerified: false },
+          ctx,
+        );
         throw failed(held);
       }
       let evidence: AuthenticationEvidence;
@@ -316,7 +311,12 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
       } catch (error) {
         if (!isWebAuthnError(error)) throw error;
         // A failed sign-in of this person's (§3.2.2 counts them; the history shows them).
-        await recordUnverified(sc, credential, 'failed', SIGNALS.verificationFailed, ctx);
+        await recordUnsuccessful(
+          sc,
+          credential,
+          { outcome: 'failed', signal: SIGNALS.verificationFailed, userVerified: false },
+          ctx,
+        );
         throw failed(`${error.code}: ${error.detail ?? error.message}`, error);
       }
 
@@ -336,16 +336,16 @@ export function signInService(sc: ServiceContext): TesseraServices['signIn'] {
           ctx.now,
         );
       if (verdict.decision?.effect === 'deny')
-        await recordRefusal(sc, { credential, evidence, assessment, signal: SIGNALS.policyDenied }, ctx);
+        await recordRefusal(sc, { credential, evidence, signal: SIGNALS.policyDenied }, ctx);
       // policy_denied with the reasons on deny, else the warnings (none without a policy).
       const warnings = signInOutcome(verdict);
       if (level.refused || level.aal === null) {
-        await recordRefusal(sc, { credential, evidence, assessment, signal: SIGNALS.credentialRefused }, ctx);
+        await recordRefusal(sc, { credential, evidence, signal: SIGNALS.credentialRefused }, ctx);
         throw new ServiceError('credential_refused', `${assessment.attestation.status ?? 'refused'}`);
       }
       const aal = level.aal;
       const refuseRegression = config.counterRegression[assessment.class] === 'refuse';
-      const refusal: Refusal = { credential, evidence, assessment, signal: SIGNALS.counterRegression };
+      const refusal: Refusal = { credential, evidence, signal: SIGNALS.counterRegression };
       if (evidence.counterOutcome === 'regressed' && refuseRegression) {
         await recordRefusal(sc, refusal, ctx);
         throw failed(`counter_regression: stored ${credential.counter}, received ${evidence.counter}`);
